@@ -1,4 +1,5 @@
 /** What a running stack hands back: every URL and handle a test needs. */
+import type { BackendSpec } from './backendProcess';
 
 export interface InfluxTarget {
   /** Base URL the backend writes to (normally the `influx` proxy). */
@@ -14,10 +15,13 @@ export interface InfluxTarget {
   org?: string;
   bucket?: string;
   token?: string;
+  /** Managed stacks: the influxd pid (for stalls with SIGSTOP/SIGCONT). */
+  pid?: number;
 }
 
 export interface ProxyInfo {
-  name: 'influx' | 'ingest';
+  /** 'influx' and 'ingest' for the shared stack; suffixed for a suite's own backend. */
+  name: string;
   /** host:port the proxy listens on. */
   listen: string;
   /** host:port it forwards to. */
@@ -34,6 +38,8 @@ export interface BackendTarget {
   sseToken?: string;
   /** Present when the harness manages the process (kills/restarts possible). */
   pid?: number;
+  /** Managed stacks: how the backend was started. */
+  spec?: BackendSpec;
 }
 
 export interface StackInfo {
@@ -43,6 +49,6 @@ export interface StackInfo {
   logsDir: string;
   influx: InfluxTarget;
   /** Absent for an external stack with no Toxiproxy: faults are then unavailable. */
-  toxiproxy?: { url: string; proxies: { influx: ProxyInfo; ingest: ProxyInfo } };
+  toxiproxy?: { url: string; pid?: number; proxies: { influx: ProxyInfo; ingest: ProxyInfo } };
   backend: BackendTarget;
 }
