@@ -35,3 +35,14 @@ export interface Broadcaster {
   closeAll(): void;
   metrics?(): string;
 }
+
+/**
+ * Outcome of body validation. Legacy mode answers 400 with the contract's
+ * messages; a stricter mode may use another 4xx status.
+ */
+export type ValidationResult =
+  | { ok: true; payload: TelemetryPayload }
+  | { ok: false; status: number; message: string };
+
+/** Validates a parsed JSON body against the server clock (seconds, float). */
+export type ValidateFn = (body: unknown, nowSec: number) => ValidationResult;
