@@ -22,6 +22,14 @@ export interface ProbeTarget {
 export interface ProbeFilter {
   /** Only series whose vehicle_id starts with this (run-unique) prefix. */
   vehiclePrefix?: string;
+  /**
+   * Also points stored without a vehicle_id tag (an empty id: the client
+   * drops empty tags). They carry no run prefix, so a caller must tell its
+   * own from older ones (e.g. by a snapshot taken before the run).
+   */
+  includeUntagged?: boolean;
+  /** Only the points stored without a vehicle_id tag. */
+  untaggedOnly?: boolean;
 }
 
 export class ProbeError extends Error {}
@@ -35,7 +43,12 @@ export function prefixRegex(prefix: string): string {
 
 export function selectQuery(filter: ProbeFilter, rp?: string): string {
   const from = rp ? `"${rp}"."${MEASUREMENT}"` : `"${MEASUREMENT}"`;
-  const where = filter.vehiclePrefix !== undefined ? ` WHERE "${VEHICLE_TAG}" =~ ${prefixRegex(filter.vehiclePrefix)}` : '';
+  const conds: string[] = [];
+  if (filter.vehiclePrefix !== undefined) conds.push(`"${VEHICLE_TAG}" =~ ${prefixRegex(filter.vehiclePrefix)}`);
+  // In InfluxQL an absent tag compares equal to the empty string.
+  if (filter.untaggedOnly) conds.splice(0, conds.length, `"${VEHICLE_TAG}" = ''`);
+  else if (filter.includeUntagged && conds.length) conds.push(`"${VEHICLE_TAG}" = ''`);
+  const where = conds.length ? ` WHERE ${conds.join(' OR ')}` : '';
   // GROUP BY the tag so its value comes back once per series, exactly as stored.
   return `SELECT ${FIELD_NAMES.map((f) => `"${f}"`).join(', ')} FROM ${from}${where} GROUP BY "${VEHICLE_TAG}"`;
 }

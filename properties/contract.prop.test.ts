@@ -1,0 +1,47 @@
+/**
+ * The user-facing property suite: judges whichever backend is configured
+ * (the reference backend in the mode TP_BACKEND_MODE names, a command, or an
+ * external stack; see README) against the contract, one named property per
+ * test. `npx vitest properties`; `TP_PROFILE=thorough` for many more runs;
+ * `TP_SEED=… TP_PATH=…` to replay a failure.
+ */
+import { describe, expect, inject, it } from 'vitest';
+import { DEFAULT_CONTRACT, contractFrom } from '../models/contract';
+import { PROPERTY_CATALOGUE } from './catalogue';
+import { runPlanProperty } from './engine/runProperty';
+import { propertySettings } from './engine/settings';
+
+const settings = propertySettings();
+// TP_CONTRACT: JSON overrides of the contract, to judge another backend.
+const contract = process.env.TP_CONTRACT ? contractFrom(JSON.parse(process.env.TP_CONTRACT)) : DEFAULT_CONTRACT;
+
+describe('contract properties', () => {
+  for (const def of PROPERTY_CATALOGUE) {
+    it(def.name, async () => {
+      const stack = inject('stack');
+      const outcome = await runPlanProperty(
+        {
+          name: def.name,
+          file: 'properties/contract.prop.test.ts',
+          testName: def.name,
+          arbitrary: def.plans(contract),
+          judge: def.judge,
+          contract,
+          target: () => stack,
+          backendLabel: describeBackend(stack.backend.spec, stack.kind),
+        },
+        settings,
+      );
+      const why = outcome.failure?.attempt?.result.details.slice(0, 5).join('\n') ?? outcome.failure?.error;
+      expect(outcome.ok, `${def.title} failed:\n${why}\nminimal case: ${outcome.failure?.caseDir}\nreplay: ${outcome.replay}`).toBe(true);
+    }, settings.timeBudgetMs * 2 + 60_000);
+  }
+});
+
+function describeBackend(spec: unknown, kind: string): string {
+  if (kind === 'external') return 'an external backend';
+  const s = spec as { kind?: string; mode?: string; flushIntervalMs?: number; run?: string } | undefined;
+  if (s?.kind === 'reference') return `the reference backend (${s.mode}${s.flushIntervalMs ? `, flush ${s.flushIntervalMs} ms` : ''})`;
+  if (s?.kind === 'command') return `backend \`${s.run}\``;
+  return 'the backend';
+}
