@@ -21,7 +21,21 @@ export const ContractSchema = z.object({
   lagBoundMs: z.number().int().positive().default(5000),
   /** Header carrying the API key. */
   apiKeyHeader: z.string().min(1).default('x-api-key'),
+  /**
+   * 5xx statuses that are a definite refusal (nothing was done, e.g. load
+   * shedding with Retry-After). Every other 5xx is indeterminate: the sample
+   * may or may not have been stored, like a timeout.
+   */
+  definiteServerRejectStatuses: z.array(z.number().int().min(500).max(599)).default([503]),
+  /**
+   * Compare 4xx reply messages with the seed's exact texts (seed backends).
+   * Turn off to judge a backend that words its errors differently.
+   */
+  checkRejectMessages: z.boolean().default(true),
 });
+
+/** What a plan or a caller may override (every field optional). */
+export type ContractOverrides = z.input<typeof ContractSchema>;
 
 export type Contract = z.infer<typeof ContractSchema>;
 

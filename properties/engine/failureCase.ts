@@ -153,7 +153,7 @@ export function fileWithGh(title: string, bodyFile: string): { filed: boolean; m
 }
 
 export async function writeFailureCase(c: FailureCase, opts: { fileIssue?: boolean; dir?: string } = {}): Promise<string> {
-  const id = `${new Date().toISOString().replace(/[:.]/g, '-')}-${c.property}-${c.attempt.plan.runId}`;
+  const id = `${new Date().toISOString().replace(/[:.]/g, '-')}-${c.property.replace(/[^a-z0-9_-]+/gi, '-')}-${c.attempt.plan.runId}`;
   const caseDir = join(opts.dir ?? FAILURES_DIR, id);
   mkdirSync(caseDir, { recursive: true });
   const json = {
