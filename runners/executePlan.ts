@@ -65,8 +65,9 @@ const sleepUntil = (epochMs: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
     const wait = epochMs - Date.now();
     if (wait <= 0 || signal?.aborted) return resolve();
-    const t = setTimeout(resolve, wait);
-    signal?.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+    const onAbort = () => { clearTimeout(t); resolve(); };
+    const t = setTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve(); }, wait);
+    signal?.addEventListener('abort', onAbort, { once: true });
   });
 
 export async function executePlan(planIn: Plan, opts: ExecuteOptions): Promise<History> {

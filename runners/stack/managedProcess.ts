@@ -46,6 +46,8 @@ export class ManagedProcess {
   private exitCode: number | null | undefined;
   /** Starts and restarts, for the record. */
   readonly starts: number[] = [];
+  /** How long each start took until the service answered (ms). */
+  readonly readyMs: number[] = [];
 
   constructor(readonly spec: ProcessSpec) {}
 
@@ -87,8 +89,10 @@ export class ManagedProcess {
         resolve(null);
       });
     });
-    this.starts.push(Date.now());
+    const t0 = Date.now();
+    this.starts.push(t0);
     await this.awaitReady();
+    this.readyMs.push(Date.now() - t0);
   }
 
   private async awaitReady(): Promise<void> {

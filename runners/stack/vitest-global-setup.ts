@@ -19,7 +19,7 @@ declare module 'vitest' {
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const started = Date.now();
   const stack = await Stack.start(loadStackConfig());
-  const pids = stack.processes().map((p) => `${p.spec.name}=${p.pid}`).join(' ');
+  const pids = stack.processes().map((p) => `${p.spec.name}(pid ${p.pid}, ready in ${p.readyMs.at(-1)} ms)`).join(' ');
   console.log(`[stack] ${stack.info.kind} stack up in ${Date.now() - started} ms: backend ${stack.info.backend.url}, influx ${stack.info.influx.directUrl} ${pids} logs ${stack.info.logsDir}`);
   project.provide('stack', stack.info);
   return async () => {
