@@ -1,0 +1,113 @@
+/**
+ * Durable mode factory: builds the write-ahead log (recovering what it
+ * holds), the shipper, the bounded SSE broadcaster and the strict validator,
+ * and hands them to the shared HTTP app (../modes.ts, ../server.ts).
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ModeContext, ModeFactory, ModeParts } from '../modes';
+import { createBoundedBroadcaster } from './broadcaster';
+import { loadDurableConfig, type DurableConfig } from './config';
+import { createDurableIngestor, type DurableIngestor } from './ingestor';
+import { InfluxWriter } from './influxWriter';
+import { lockDataDir } from './lock';
+import { Shipper } from './shipper';
+import { createDurableValidator, type RejectionCounter } from './validate';
+import { WriteAheadLog } from './wal';
+import { needsV1Write, v1WritePath, v2WritePath } from '../influxTarget';
+
+export interface DurableModeParts extends ModeParts {
+  ingestor: DurableIngestor;
+  /** Body limit for express.json() (BODY_LIMIT, else 1 MB). */
+  bodyLimit: string;
+  durableConfig: DurableConfig;
+  wal: WriteAheadLog;
+  shipper: Shipper;
+}
+
+export async function createDurableMode(ctx: ModeContext): Promise<DurableModeParts> {
+  const { config, env, log } = ctx;
+  const dc = loadDurableConfig(env, config);
+  await mkdir(dc.dataDir, { recursive: true });
+  const unlock = lockDataDir(dc.dataDir);
+  try {
+    const wal = new WriteAheadLog({
+      dir: join(dc.dataDir, 'wal'),
+      segmentMaxBytes: dc.walSegmentBytes,
+      preallocateBytes: dc.walPreallocateBytes,
+      maxBytes: dc.walMaxBytes,
+      maxSamples: dc.walMaxSamples,
+      commitDelayMs: dc.commitDelayMs,
+      commitMaxBatch: dc.commitMaxBatch,
+      maxPending: dc.maxPendingAppends,
+      syncMode: dc.syncMode,
+      log,
+    });
+    const recovery = await wal.open();
+
+    // The API comes from /ping. If server.ts already pinged, use its answer;
+    // otherwise (InfluxDB down at start) the writer asks /ping itself later.
+    const knownApi = dc.influxApi !== 'auto' ? dc.influxApi : ctx.influx?.version ? (needsV1Write(ctx.influx.version) ? 'v1' : 'v2') : undefined;
+    const writer = new InfluxWriter({
+      url: config.influxUrl,
+      token: config.influxToken,
+      org: config.influxOrg,
+      bucket: config.influxBucket,
+      timeoutMs: dc.influxWriteTimeoutMs,
+      ...(knownApi ? { api: knownApi } : {}),
+    });
+    const shipper = new Shipper({
+      wal,
+      writer,
+      rejectedDir: join(dc.dataDir, 'rejected'),
+      batchMaxLines: dc.shipBatchMaxLines,
+      batchMaxBytes: dc.shipBatchMaxBytes,
+      backoffMinMs: dc.backoffMinMs,
+      backoffMaxMs: dc.backoffMaxMs,
+      retryAfterMaxSec: dc.retryAfterMaxSec,
+      log,
+    });
+    shipper.start();
+
+    const rejections: RejectionCounter = { counts: new Map() };
+    const ingestor = createDurableIngestor({
+      wal,
+      shipper,
+      rejections,
+      recovery,
+      drainMs: dc.drainMs,
+      log,
+      onClosed: unlock,
+    });
+    const influxWritePath =
+      knownApi === 'v1'
+        ? v1WritePath(config.influxBucket, 'ms')
+        : knownApi === 'v2'
+          ? v2WritePath(config.influxOrg, config.influxBucket, 'ms')
+          : '(detected from /ping on first write)';
+    log('durable_mode_ready', {
+      dataDir: dc.dataDir,
+      bodyLimit: dc.bodyLimit,
+      walMaxBytes: dc.walMaxBytes,
+      walMaxSamples: dc.walMaxSamples,
+      recoveredSamples: recovery.unshippedSamples,
+      truncatedBytes: recovery.truncatedBytes,
+      recoveryMs: Math.round(recovery.durationMs),
+    });
+    return {
+      ingestor,
+      broadcaster: createBoundedBroadcaster({ maxBufferBytes: dc.sseClientMaxBufferBytes, heartbeatMs: dc.sseHeartbeatMs, log }),
+      validate: createDurableValidator(config.skewWindowSec, rejections),
+      influxWritePath,
+      bodyLimit: dc.bodyLimit,
+      durableConfig: dc,
+      wal,
+      shipper,
+    };
+  } catch (err) {
+    unlock();
+    throw err;
+  }
+}
+
+export const durableMode: ModeFactory = (ctx) => createDurableMode(ctx);
