@@ -15,14 +15,15 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['{backend,models,runners,chaos,reports,properties,scripts,test}/**/*.test.ts'],
-          exclude: ['**/node_modules/**', '**/*.int.test.ts', 'properties/**/*.prop.test.ts'],
+          exclude: ['**/node_modules/**', '**/*.int.test.ts', 'properties/**/*.prop.test.ts', 'reports/failures/**'],
           testTimeout: 20_000,
         },
       },
       {
         test: {
           name: 'stack',
-          include: ['{backend,models,runners,chaos,reports,test}/**/*.int.test.ts', 'properties/**/*.prop.test.ts'],
+          // reports/failures/<id>/repro.test.ts: reproductions written by failing properties (git-ignored).
+          include: ['{backend,models,runners,chaos,reports,test}/**/*.int.test.ts', 'properties/**/*.prop.test.ts', 'reports/failures/**/repro.test.ts'],
           globalSetup: ['runners/stack/vitest-global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,

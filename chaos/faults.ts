@@ -17,7 +17,7 @@
  * would not replay. Any "sometimes" is decided from the fast-check seed
  * instead (e.g. the seeded latency steps below).
  *
- * Empirically (toxiproxy-server v2.12, see toxiproxyDriver.test.ts), every
+ * Empirically (toxiproxy-server v2.12, see toxiproxyDriver.int.test.ts), every
  * toxic here also hits keep-alive connections that were open before the
  * fault, and disabling a proxy closes its open connections.
  */

@@ -3,7 +3,7 @@
  *
  * Keep-alive connections. Measured against a real toxiproxy-server v2.12
  * with an undici Pool whose single keep-alive connection was opened BEFORE
- * the fault (toxiproxyDriver.test.ts asserts each of these):
+ * the fault (toxiproxyDriver.int.test.ts asserts each of these):
  *   - every toxic is installed on the proxy's existing links as well as on
  *     new ones, so a pooled connection cannot dodge it: latency, bandwidth,
  *     slicer (slower replies on the same connection), limit_data (the budget

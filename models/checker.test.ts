@@ -96,8 +96,40 @@ describe('store ledger', () => {
     const b = req(1, { body: payload(0, { pose: undefined }), sentAtMs: 1 });
     const merged = { ...storedFrom(a), fields: { ...storedFrom(a).fields, ...storedFrom(b).fields } };
     const v = verdictOf(history([a, b], { store: [merged] }));
+    // Both are collapsed into one point; nothing was mangled, so nothing is corrupted.
+    expect(sampleOf(v, 0).categories).toEqual(['collapsed']);
+    expect(sampleOf(v, 1).categories).toEqual(['collapsed']);
+    expect(fired(v)).toEqual({ collapsed: 2 });
+    expect(sampleOf(v, 0).details.join()).toMatch(/merged with testrun1#1 into one point/);
+  });
+  it('a sample with no pose or control on a shared key is lost, not collapsed or corrupted', () => {
+    const empty = req(0, { body: payload(0, { pose: undefined, control: undefined }) });
+    const full = req(1, { body: payload(0), sentAtMs: 1 });
+    const v = verdictOf(history([empty, full], { store: [storedFrom(full)] }));
+    expect(fired(v)).toEqual({ lost: 1 });
+    expect(sampleOf(v, 0).categories).toEqual(['lost']);
+    expect(sampleOf(v, 0).details.join()).toMatch(/no pose or control/);
+    expect(sampleOf(v, 1).categories).toEqual([]);
+    expect(lagWithinBound(v).violations.map((x) => x.requestIds)).toEqual([[empty.id]]);
+  });
+  it('a field merge with a no-field sample sent last: the storable two collapse, the empty one is lost', () => {
+    const a = req(0, { body: payload(0, { control: undefined }) });
+    const b = req(1, { body: payload(0, { pose: undefined }), sentAtMs: 1 });
+    const empty = req(2, { body: payload(0, { pose: undefined, control: undefined }), sentAtMs: 2 });
+    const merged = { ...storedFrom(a), fields: { ...storedFrom(a).fields, ...storedFrom(b).fields } };
+    const v = verdictOf(history([a, b, empty], { store: [merged] }));
+    expect(fired(v)).toEqual({ collapsed: 2, lost: 1 });
+    expect(sampleOf(v, 2).categories).toEqual(['lost']);
+  });
+  it('a shared key whose values come from none of its samples: the last storable sample is corrupted', () => {
+    const a = req(0, { body: payload(0, { control: undefined }) });
+    const b = req(1, { body: payload(0, { pose: undefined }), sentAtMs: 1 });
+    const empty = req(2, { body: payload(0, { pose: undefined, control: undefined }), sentAtMs: 2 });
+    const mangled = { ...storedFrom(a), fields: { pose_x: 1.5, pose_z: -2, steering: 0.1, throttle: 0.99 } };
+    const v = verdictOf(history([a, b, empty], { store: [mangled] }));
     expect(sampleOf(v, 1).categories).toEqual(['corrupted']);
     expect(sampleOf(v, 0).categories).toEqual(['collapsed']);
+    expect(sampleOf(v, 2).categories).toEqual(['lost']);
   });
   it('corrupted: stored values differ from the sent ones', () => {
     const a = req(0);
@@ -279,5 +311,28 @@ describe('property helpers isolate their own property', () => {
     const checks = [ackImpliesStored, rejectedNeverStored, nothingUnexpected, lagWithinBound, validationAgreesWithModel, noServerErrorOnClientError, sseDeliversOnceInOrder, conservationHolds];
     const failing = checks.filter((f) => !f(verdictOf(lost)).ok);
     expect(failing).toEqual([ackImpliesStored]);
+  });
+});
+
+describe('reply messages', () => {
+  it('accept the seed wording, alone or followed by ": <detail>", and nothing else', () => {
+    const body = '{"vehicle_id":"' + VEHICLE + '","timestamp":1e309,"pose":{"x":1,"z":1}}';
+    const withMessage = (m: string) => verdictOf(history([req(0, { body, reply: 400, replyBody: JSON.stringify({ message: m }) })]));
+    expect(validationAgreesWithModel(withMessage('Timestamp skew too large: Infinitys')).ok).toBe(true);
+    expect(validationAgreesWithModel(withMessage('Missing or invalid timestamp')).ok).toBe(true);
+    expect(validationAgreesWithModel(withMessage('Missing or invalid timestamp: must be a finite number of seconds')).ok).toBe(true);
+    expect(validationAgreesWithModel(withMessage('Missing or invalid timestamps')).ok).toBe(false);
+    expect(validationAgreesWithModel(withMessage('bad request')).ok).toBe(false);
+  });
+});
+
+describe('a sample with no pose and no control', () => {
+  it('is lost for ack_implies_stored and late for the lag bound however short the watch (it can never be stored)', () => {
+    const r = req(0, { body: payload(0, { pose: undefined, control: undefined }) });
+    const h = history([r], { probeEndedAtMs: r.sentAtMs + 200 });
+    const v = verdictOf(h);
+    expect(ackImpliesStored(v).details.join()).toMatch(/no pose or control/);
+    expect(lagWithinBound(v).ok).toBe(false);
+    expect(v.notes).toEqual([]);
   });
 });

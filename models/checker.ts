@@ -27,6 +27,8 @@ import {
   type History, type OutcomeClass, type RequestRecord, type Sample, type SseEventRecord, type StoreRecord,
 } from './history';
 import { canonicalJson, isPlainObject, tryParseJson } from './json';
+import { FIELD_NAMES, type PointFields } from './payload';
+import type { ApiKeyMode } from './plan';
 import { messageMatches } from './reasons';
 import { predictHistory, refusalOptions, type Prediction } from './model';
 
@@ -66,6 +68,8 @@ export interface SampleVerdict {
   requestId: string;
   planIndex: number;
   label: string;
+  /** How the request authenticated (for auth judgements). */
+  apiKey: ApiKeyMode;
   outcome: OutcomeClass;
   status?: number;
   prediction: Prediction;
@@ -150,7 +154,7 @@ export function check(history: History, contract: Contract): Verdict {
     const e: Entry = {
       record, cls, ...(sample ? { sample } : {}),
       verdict: {
-        requestId: record.id, planIndex: record.planIndex, label: record.label, outcome: cls,
+        requestId: record.id, planIndex: record.planIndex, label: record.label, apiKey: record.apiKey, outcome: cls,
         ...(record.outcome?.kind === 'response' ? { status: record.outcome.status } : {}),
         prediction, ...(sample ? { key: sample.key } : {}),
         categories: [], sse: { missing: [], duplicated: [], outOfOrder: [] }, details: [],
@@ -162,8 +166,11 @@ export function check(history: History, contract: Contract): Verdict {
     if (cls === 'none') mark(e, 'exactly_one_outcome', 'no outcome recorded');
     checkReply(e, contract, mark);
   }
+  // A publisher policy may give a request up unsent: planned = sent + never sent.
+  const neverSent = new Set((history.neverSent ?? []).map((n) => n.planIndex));
   for (let i = 0; i < history.plannedRequestCount; i++) {
-    if (!planIndices.has(i)) flag('conservation', [], `plan request ${i} was never sent`);
+    if (!planIndices.has(i) && !neverSent.has(i)) flag('conservation', [], `plan request ${i} was never sent`);
+    if (planIndices.has(i) && neverSent.has(i)) flag('conservation', [], `plan request ${i} is recorded both as sent and as never sent`);
   }
   for (const i of planIndices) {
     if (i < 0 || i >= history.plannedRequestCount) flag('conservation', [], `request with plan index ${i} is not in the plan`);
@@ -209,6 +216,14 @@ export function check(history: History, contract: Contract): Verdict {
       for (const e of culprits) mark(e, 'stored_after_reject', `refused with ${e.verdict.status}, yet the store holds its key`);
       continue;
     }
+    // A sample without pose or control can never be a point of its own:
+    // whatever its key holds, it is lost (not collapsed, not corrupted).
+    const storable = (e: Entry) => Object.keys(e.sample!.fields).length > 0;
+    const markNothingToStore = (e: Entry) => {
+      if (e.cls !== 'acknowledged' || storable(e)) return;
+      mark(e, 'lost', `acknowledged, but it has no pose or control: nothing of it can be stored (its key ${describeKey(s)} holds other samples' values)`);
+      violations.push({ property: 'lag_within_bound', category: 'lost', requestIds: [e.record.id], message: `${e.record.id}: not stored within the ${contract.lagBoundMs} ms lag bound` });
+    };
     const survivors = live.filter(matches);
     if (survivors.length > 0) {
       const winner = survivors[survivors.length - 1]!;
@@ -217,21 +232,39 @@ export function check(history: History, contract: Contract): Verdict {
         lag(e, s);
       }
       for (const e of live) {
-        if (e.cls === 'acknowledged' && !matches(e)) {
-          mark(e, 'collapsed', `overwritten by ${winner.record.id} (same key ${describeKey(s)})`);
-        }
+        if (e.cls !== 'acknowledged' || matches(e)) continue;
+        if (!storable(e)) markNothingToStore(e);
+        else mark(e, 'collapsed', `overwritten by ${winner.record.id} (same key ${describeKey(s)})`);
       }
       continue;
     }
     const rejectedWinner = rejected.filter(matches);
     if (rejectedWinner.length > 0) {
       for (const e of rejectedWinner) mark(e, 'stored_after_reject', `refused with ${e.verdict.status}, yet its values are stored`);
-      for (const e of live) if (e.cls === 'acknowledged') mark(e, 'collapsed', `overwritten by refused ${rejectedWinner[0]!.record.id}`);
+      for (const e of live) {
+        if (e.cls !== 'acknowledged') continue;
+        if (!storable(e)) markNothingToStore(e);
+        else mark(e, 'collapsed', `overwritten by refused ${rejectedWinner[0]!.record.id}`);
+      }
       continue;
     }
-    const last = [...live].sort((a, b) => a.record.sentAtMs - b.record.sentAtMs)[live.length - 1]!;
+    const contributors = live.filter(storable);
+    if (contributors.length >= 2 && mergeExplains(contributors.map((e) => e.sample!.fields), s.fields)) {
+      // The store merged the fields of several samples into one point (InfluxDB
+      // does this for one series and time): each of them is collapsed.
+      const ids = contributors.map((e) => e.record.id).join(', ');
+      for (const e of contributors) {
+        lag(e, s);
+        if (e.cls === 'acknowledged') mark(e, 'collapsed', `merged with ${contributors.filter((x) => x !== e).map((x) => x.record.id).join(', ')} into one point ${describeKey(s)} ${JSON.stringify(s.fields)} (samples ${ids})`);
+      }
+      for (const e of live) markNothingToStore(e);
+      continue;
+    }
+    const pool = contributors.length > 0 ? contributors : live;
+    const last = [...pool].sort((a, b) => a.record.sentAtMs - b.record.sentAtMs)[pool.length - 1]!;
     for (const e of live) {
-      if (fieldsEqual(e.sample!.fields, last.sample!.fields)) {
+      if (!storable(e) && contributors.length > 0) markNothingToStore(e);
+      else if (fieldsEqual(e.sample!.fields, last.sample!.fields)) {
         if (inDoubt(e)) mark(e, 'recovered', 'outcome unknown, yet stored');
         mark(e, 'corrupted', `stored values differ: ${describeMismatch(e.sample!, s)}`);
         lag(e, s);
@@ -252,13 +285,18 @@ export function check(history: History, contract: Contract): Verdict {
       mark(e, 'corrupted', `stored under vehicle_id ${twin.vehicleId === null ? '(no tag)' : JSON.stringify(twin.vehicleId)} instead of ${JSON.stringify(e.sample!.vehicleId)}`);
       lag(e, twin);
     } else if (e.cls === 'acknowledged') {
-      mark(e, 'lost', `acknowledged, never stored (probe ran until ${(history.probeEndedAtMs - e.record.sentAtMs).toFixed(0)} ms after sending)`);
-      if (history.probeEndedAtMs - e.record.sentAtMs >= contract.lagBoundMs) {
+      // No pose and no control: no store can hold it, so how long we watched does not matter.
+      const neverStorable = Object.keys(e.sample!.fields).length === 0;
+      mark(e, 'lost', neverStorable
+        ? 'acknowledged, but it has no pose or control: nothing of it can be stored'
+        : `acknowledged, never stored (probe ran until ${(history.probeEndedAtMs - e.record.sentAtMs).toFixed(0)} ms after sending)`);
+      if (neverStorable || history.probeEndedAtMs - e.record.sentAtMs >= contract.lagBoundMs) {
         violations.push({ property: 'lag_within_bound', category: 'lost', requestIds: [e.record.id], message: `${e.record.id}: not stored within the ${contract.lagBoundMs} ms lag bound` });
       }
     }
   }
-  const shortWatch = entries.filter((e) => e.verdict.categories.includes('lost') && history.probeEndedAtMs - e.record.sentAtMs < contract.lagBoundMs);
+  const shortWatch = entries.filter((e) => e.verdict.categories.includes('lost') && e.sample && Object.keys(e.sample.fields).length > 0
+    && history.probeEndedAtMs - e.record.sentAtMs < contract.lagBoundMs);
   if (shortWatch.length > 0) notes.push(`${shortWatch.length} lost sample(s) were watched for less than the lag bound (drain too short)`);
   // Acknowledged samples whose body names no key (e.g. a non-string vehicle_id) cannot be stored.
   for (const e of entries) {
@@ -268,7 +306,7 @@ export function check(history: History, contract: Contract): Verdict {
   for (const s of unexpected) flag('unexpected', [], `stored ${describeKey(s)} ${JSON.stringify(s.fields)} matches nothing sent`);
 
   // ---- Ledger 3: SSE -------------------------------------------------------
-  const sseUnexpected = checkSse(history, entries, mark, (ev, why) => flag('sse_unexpected', [], `client ${ev.clientId} at ${ev.atMs.toFixed(0)}: ${why}`));
+  const sseUnexpected = checkSse(history, entries, mark, (ev, why, ids) => flag('sse_unexpected', ids, `client ${ev.clientId} at ${ev.atMs.toFixed(0)}: ${why}`));
 
   const tally: Tally = {
     planned: history.plannedRequestCount,
@@ -328,6 +366,20 @@ function replyMessage(body: string): string | undefined {
   return p.ok && isPlainObject(p.value) && typeof p.value['message'] === 'string' ? p.value['message'] : undefined;
 }
 
+/**
+ * Do the stored values come from merging these samples' fields (union of
+ * fields, each value from one of the samples that has that field)?
+ */
+export function mergeExplains(samples: PointFields[], stored: Readonly<Record<string, unknown>>): boolean {
+  const union = new Set<string>(samples.flatMap((f) => Object.keys(f)));
+  for (const field of FIELD_NAMES) {
+    const v = stored[field];
+    if (!union.has(field)) { if (v !== undefined) return false; continue; }
+    if (!samples.some((f) => f[field] !== undefined && fieldsEqual({ [field]: f[field] }, { [field]: v }))) return false;
+  }
+  return true;
+}
+
 function describeKey(s: StoreRecord): string {
   return `${s.vehicleId === null ? '(no tag)' : JSON.stringify(s.vehicleId)}@${s.timeMs}`;
 }
@@ -345,7 +397,7 @@ function describeMismatch(sample: Sample, s: StoreRecord): string {
  * vehicle, if sample b was answered before sample a was sent, b's event
  * must come first (else b is out of order).
  */
-function checkSse(history: History, entries: Entry[], mark: Mark, unexpected: (ev: SseEventRecord, why: string) => void): SseEventRecord[] {
+function checkSse(history: History, entries: Entry[], mark: Mark, unexpected: (ev: SseEventRecord, why: string, requestIds: string[]) => void): SseEventRecord[] {
   const extra: SseEventRecord[] = [];
   const groups = new Map<string, Entry[]>();
   for (const e of entries) {
@@ -372,7 +424,7 @@ function checkSse(history: History, entries: Entry[], mark: Mark, unexpected: (e
     const received = new Map<string, SseEventRecord[]>();
     for (const ev of events) {
       const p = tryParseJson(ev.data);
-      if (!p.ok || !isPlainObject(p.value)) { extra.push(ev); unexpected(ev, 'event is not a JSON object'); continue; }
+      if (!p.ok || !isPlainObject(p.value)) { extra.push(ev); unexpected(ev, 'event is not a JSON object', []); continue; }
       const { serverReceiveTime: _t, ...payload } = p.value;
       const c = canonicalJson(payload);
       const list = received.get(c) ?? [];
@@ -387,7 +439,8 @@ function checkSse(history: History, entries: Entry[], mark: Mark, unexpected: (e
       const got = received.get(c) ?? [];
       const live = group.filter((e) => e.cls === 'acknowledged' || e.cls === 'unknown' || e.cls === 'none');
       if (live.length === 0) {
-        for (const ev of got) { extra.push(ev); unexpected(ev, group.length > 0 ? `broadcast of refused ${group.map((e) => e.record.id).join(', ')}` : 'payload nobody sent'); }
+        // Name the refused requests, so views such as the auth judge see them.
+        for (const ev of got) { extra.push(ev); unexpected(ev, group.length > 0 ? `broadcast of refused ${group.map((e) => e.record.id).join(', ')}` : 'payload nobody sent', group.map((e) => e.record.id)); }
         continue;
       }
       const required = live.filter((e) => e.cls === 'acknowledged' && e.record.sentAtMs >= client.connectedAtMs && (e.record.outcome?.atMs ?? Infinity) <= until);

@@ -17,6 +17,11 @@ export const ContractSchema = z.object({
   bodyLimitBytes: z.number().int().positive().default(100 * 1024),
   /** The largest realistic Jetson payload a backend should accept (bytes). */
   realisticSizeFloorBytes: z.number().int().positive().default(512 * 1024),
+  /**
+   * vehicle_ids up to this many UTF-16 units must be accepted; longer ones
+   * may be refused (the seed sets no limit, InfluxDB fails near 64 KiB).
+   */
+  vehicleIdFloorChars: z.number().int().positive().default(256),
   /** Acknowledged samples must be stored within this many ms (lag bound). */
   lagBoundMs: z.number().int().positive().default(5000),
   /** Header carrying the API key. */

@@ -36,6 +36,71 @@ export interface RequestRecord {
   body: string;
   /** null: the runner never recorded an outcome (flagged as exactly_one_outcome). */
   outcome: Outcome | null;
+  /**
+   * Every try of this body, oldest first, when a publisher policy may resend
+   * it (the last one is `sentAtMs`/`outcome`). Absent: one try.
+   */
+  attempts?: AttemptRecord[];
+}
+
+/** One try of a request's body. */
+export interface AttemptRecord {
+  sentAtMs: number;
+  outcome: Outcome | null;
+}
+
+/** Why a publisher never sent a planned request. */
+export type NeverSentReason =
+  /** The vehicle was backing off after a failure (the Jetson drops the tick). */
+  | 'backoff'
+  /** The vehicle's previous request was still in flight (one at a time). */
+  | 'busy'
+  /** The vehicle's resend queue was full: the oldest unsent sample was dropped. */
+  | 'queue_full'
+  /** Still queued when the run's catch-up bound ended. */
+  | 'run_ended'
+  | 'aborted';
+
+/** A planned request the publisher never sent: conservation counts it (sent + never sent = planned). */
+export interface NeverSentRecord {
+  id: string;
+  planIndex: number;
+  label: string;
+  vehicle: number;
+  plannedAtMs: number;
+  reason: NeverSentReason;
+  /** When it was given up. */
+  atMs: number;
+  /** The body it would have sent, when it was already made (a queued sample). */
+  body?: string;
+}
+
+/**
+ * What the backend itself reported about its writes (its log or metrics),
+ * as evidence of where acknowledged samples went. `minTimeMs..maxTimeMs` is
+ * the range of point times of the lines concerned, when known.
+ */
+export interface BackendEvent {
+  atMs: number;
+  kind:
+    | 'write_ok'
+    /** A write attempt failed and will be retried. */
+    | 'write_retry'
+    /** Lines given up after a failed attempt (see `reason`). */
+    | 'write_dropped'
+    /** Lines thrown out of a full retry buffer. */
+    | 'buffer_overflow'
+    /** Lines abandoned when the process shut down (retry buffer closed, final flush failed). */
+    | 'abandoned_on_shutdown'
+    /** The process ended (killed, crashed, restarted); its memory is gone. */
+    | 'process_exit'
+    | 'process_start';
+  lines?: number;
+  minTimeMs?: number;
+  maxTimeMs?: number;
+  /** write_dropped: retries_exhausted | max_retry_time | rejected; process_exit: kill | restart | crash. */
+  reason?: string;
+  detail?: string;
 }
 
 export interface SseClientRecord {
@@ -47,8 +112,8 @@ export interface SseClientRecord {
 
 /**
  * One `data:` event, as received. The runner keeps only this run's events:
- * it drops events whose vehicle_id is a string not starting with
- * runPrefix(runId) and keeps all others.
+ * it drops events whose vehicle_id is a string that neither starts with
+ * runPrefix(runId) nor is an id the plan writes as it is (e.g. "").
  */
 export interface SseEventRecord {
   clientId: string;
@@ -72,6 +137,8 @@ export interface StoreRecord {
 /** A fault injected during the run (for reports; the checker ignores it). */
 export interface FaultRecord {
   kind: string;
+  /** What it acted on (influx, ingest, backend, influxd), when known. */
+  target?: string;
   startedAtMs: number;
   endedAtMs?: number;
   detail?: string;
@@ -90,6 +157,10 @@ export interface History {
   probeEndedAtMs: number;
   drainBoundMs: number;
   faults?: FaultRecord[];
+  /** Planned requests a publisher policy never sent (see NeverSentRecord). */
+  neverSent?: NeverSentRecord[];
+  /** The backend's own account of its writes and restarts (chaos runs). */
+  backendEvents?: BackendEvent[];
 }
 
 export function requestId(runId: string, planIndex: number): string {

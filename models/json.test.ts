@@ -25,6 +25,19 @@ describe('canonicalJson', () => {
     const v = JSON.parse('{"__proto__":{"x":1},"a":1}');
     expect(canonicalJson(v)).toBe('{"__proto__":{"x":1},"a":1}');
   });
+  it('survives hostile nesting far deeper than the call stack (deepNesting bodies)', () => {
+    const text = `{"a":${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
+    expect(canonicalJson(JSON.parse(text))).toBe(text);
+  });
+  it('is valid JSON for the same value, and sorted keys make it canonical', () => {
+    fc.assert(fc.property(fc.jsonValue(), (v) => {
+      const text = canonicalJson(v);
+      expect(JSON.parse(text)).toEqual(JSON.parse(JSON.stringify(v)));
+      const reversed = JSON.parse(JSON.stringify(v), (_k, x: unknown) => (x && typeof x === 'object' && !Array.isArray(x)
+        ? Object.fromEntries(Object.entries(x).reverse()) : x));
+      expect(canonicalJson(reversed)).toBe(text);
+    }), { numRuns: 300, seed: 5 });
+  });
 });
 
 describe('parseJsonBodyStrict (express.json strict mode)', () => {

@@ -35,18 +35,37 @@ export function utf8ByteLength(s: string): number {
  * `0`, exactly as JSON.stringify does (and as an SSE broadcast would show them).
  */
 export function canonicalJson(value: unknown): string {
-  return JSON.stringify(sortKeys(value)) ?? 'undefined';
-}
-
-function sortKeys(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(sortKeys);
-  if (isPlainObject(v)) {
-    const out: Record<string, unknown> = {};
-    // defineProperty keeps a "__proto__" key a plain field.
-    for (const k of Object.keys(v).sort()) Object.defineProperty(out, k, { value: sortKeys(v[k]), enumerable: true, writable: true, configurable: true });
-    return out;
+  // Iterative, with an explicit stack: hostile bodies nest thousands deep and
+  // must not exhaust the call stack (JSON.stringify itself gives up near 10k).
+  const out: string[] = [];
+  type Frame = { kind: 'value'; v: unknown } | { kind: 'text'; s: string };
+  const stack: Frame[] = [{ kind: 'value', v: value }];
+  while (stack.length > 0) {
+    const f = stack.pop()!;
+    if (f.kind === 'text') { out.push(f.s); continue; }
+    const v = f.v;
+    if (Array.isArray(v)) {
+      const parts: Frame[] = [{ kind: 'text', s: '[' }];
+      v.forEach((x, i) => {
+        if (i > 0) parts.push({ kind: 'text', s: ',' });
+        parts.push(x === undefined || typeof x === 'function' ? { kind: 'text', s: 'null' } : { kind: 'value', v: x });
+      });
+      parts.push({ kind: 'text', s: ']' });
+      for (let i = parts.length - 1; i >= 0; i--) stack.push(parts[i]!);
+    } else if (isPlainObject(v)) {
+      const keys = Object.keys(v).sort().filter((k) => v[k] !== undefined && typeof v[k] !== 'function');
+      const parts: Frame[] = [{ kind: 'text', s: '{' }];
+      keys.forEach((k, i) => {
+        parts.push({ kind: 'text', s: `${i > 0 ? ',' : ''}${JSON.stringify(k)}:` }, { kind: 'value', v: v[k] });
+      });
+      parts.push({ kind: 'text', s: '}' });
+      for (let i = parts.length - 1; i >= 0; i--) stack.push(parts[i]!);
+    } else {
+      // Primitives as JSON.stringify writes them (-0 as 0, non-finite as null).
+      out.push(JSON.stringify(v) ?? 'undefined');
+    }
   }
-  return v;
+  return out.join('');
 }
 
 export type BodyParse =

@@ -79,5 +79,8 @@ describe('materializeRequest', () => {
     expect(apiKeyHeaderValue('valid', 'k')).toBe('k');
     expect(apiKeyHeaderValue('missing', 'k')).toBeUndefined();
     expect(apiKeyHeaderValue('wrong', 'k')).not.toBe('k');
+    expect(apiKeyHeaderValue('wrong', 'secret-key')?.startsWith('secret-key')).toBe(true);
+    expect(apiKeyHeaderValue('truncated', 'secret-key')).toBe('secre');
+    expect(apiKeyHeaderValue('truncated', 'k')).toBe('');
   });
 });

@@ -43,6 +43,8 @@ export function apiKeyHeaderValue(mode: ApiKeyMode, validKey: string): string | 
     case 'valid': return validKey;
     case 'missing': return undefined;
     case 'wrong': return `${validKey}-wrong`;
+    // A proper prefix (never the key itself): half of it, '' for a one-character key.
+    case 'truncated': return validKey.slice(0, Math.floor(validKey.length / 2));
   }
 }
 

@@ -61,8 +61,10 @@ describe('predictOutcome: definite refusals, in the seed order', () => {
     expect(reasonOf(p)).toBe('non_finite_number');
     expect(statuses(p)).toEqual([400, 422]);
   });
-  it('refuses 1e309 as timestamp for skew', () => {
-    expect(reasonOf(predict('{"vehicle_id":"v","timestamp":1e309,"pose":{"x":1,"z":1}}'))).toBe('timestamp_skew');
+  it('refuses 1e309 as timestamp for skew (the seed), or as an invalid timestamp (as right)', () => {
+    const p = predict('{"vehicle_id":"v","timestamp":1e309,"pose":{"x":1,"z":1}}');
+    expect(reasonOf(p)).toBe('timestamp_skew');
+    expect(refusalOptions(p)).toEqual(expect.arrayContaining([{ status: 400, reason: 'invalid_timestamp', message: { exact: ['Missing or invalid timestamp'] } }]));
   });
   it('checks the body before the key, and accepts any stacked fault\'s status', () => {
     const p = predict('not json', { apiKey: 'missing' });
@@ -104,6 +106,43 @@ describe('predictOutcome: "either"', () => {
     expect(predict(payload(0, { pose: null }))).toMatchObject({ kind: 'either', why: ['null_optional'] });
     expect(predict(payload(0, { track: 'loop' }))).toMatchObject({ kind: 'either', why: ['non_object_track'] });
   });
+  it('for false, 0 or "" given as a structure: absent to a truthiness check, malformed to a literal one', () => {
+    for (const v of [false, 0, '']) {
+      const pose = predict(payload(0, { pose: v }));
+      expect(pose).toMatchObject({ kind: 'either', why: ['falsy_optional'] });
+      // Refusing is right too, with the contract's own message.
+      expect(refusalOptions(pose)).toEqual(expect.arrayContaining([{ status: 400, reason: 'invalid_pose', message: { exact: ['Invalid pose structure'] } }]));
+      expect(predict(payload(0, { control: v }))).toMatchObject({ kind: 'either', why: ['falsy_optional'] });
+      expect(predict(payload(0, { trajectory: v }))).toMatchObject({ kind: 'either', why: ['falsy_optional'] });
+      expect(predict(payload(0, { track: v }))).toMatchObject({ kind: 'either', why: ['falsy_optional'] });
+      expect(predict(payload(0, { track: { outer: v } }))).toMatchObject({ kind: 'either', why: ['falsy_optional'] });
+    }
+    // Truthy non-structures stay definite refusals.
+    expect(reasonOf(predict(payload(0, { pose: true })))).toBe('invalid_pose');
+    expect(reasonOf(predict(payload(0, { trajectory: 1 })))).toBe('invalid_trajectory');
+  });
+  it('for a vehicle_id line protocol cannot carry unchanged: store it exactly, or refuse it as an invalid vehicle_id', () => {
+    for (const bad of ['car\n1', 'car\r', 'tab\there', 'nul\u0000', 'del\u007f', 'lone\ud800', 'lone\udc00x', 'ends\\', 'back\\slash']) {
+      const p = predict(payload(0, { vehicle_id: bad }));
+      expect(p, JSON.stringify(bad)).toMatchObject({ kind: 'either', why: ['unstorable_vehicle_id'] });
+      expect(refusalOptions(p)[0]).toEqual({ status: 400, reason: 'unstorable_vehicle_id', message: { exact: ['Missing or invalid vehicle_id'] } });
+    }
+    // Unusual but storable: must be accepted.
+    for (const ok of ['car 1', 'a,b=c', 'quote"', 'é车🚗', 'zero\u200bwidth', '#/*${}']) {
+      expect(predict(payload(0, { vehicle_id: ok })).kind, JSON.stringify(ok)).toBe('accept');
+    }
+    expect(predict(payload(0, { vehicle_id: '   ' }))).toMatchObject({ kind: 'either', why: ['empty_vehicle_id'] });
+  });
+  it('for a vehicle_id above the contract\'s floor (256 by default): refusing is allowed', () => {
+    expect(predict(payload(0, { vehicle_id: 'x'.repeat(256) })).kind).toBe('accept');
+    expect(predict(payload(0, { vehicle_id: 'x'.repeat(257) }))).toMatchObject({ kind: 'either', why: ['long_vehicle_id'] });
+    const c = contractFrom({ vehicleIdFloorChars: 70_000 });
+    expect(predictOutcome(sent(payload(0, { vehicle_id: 'x'.repeat(65_000) })), c, NOW).kind).toBe('accept');
+  });
+  it('a falsy pose with no control leaves nothing to store', () => {
+    const p = predict(payload(0, { pose: 0, control: undefined }));
+    expect(p).toMatchObject({ kind: 'either', why: expect.arrayContaining(['falsy_optional', 'no_storable_fields']) });
+  });
   it('for a body beyond both the limit and the realistic floor (413 allowed)', () => {
     const p = predict(JSON.stringify(payload(0, { pad: 'x'.repeat(600_000) })));
     expect(p).toMatchObject({ kind: 'either', why: ['beyond_realistic_size'] });
@@ -127,6 +166,28 @@ describe('predictHistory and expectedPoints', () => {
     const a = req(0, { body: payload(0), reply: 400 });
     const b = req(1, { body: payload(0), sentAtMs: 50 });
     expect(predictHistory(history([a, b]), C).get(b.id)).toEqual({ kind: 'accept' });
+  });
+  it('requests in flight together on one key may be refused in either order (the server may see the later-sent one first)', () => {
+    // b is sent before a is answered: the server may handle b first and refuse a.
+    const a = req(0, { body: payload(0), sentAtMs: 0, reply: { kind: 'response', status: 409, body: '{"message":"Conflict"}', atMs: T0 + 20 } });
+    const b = req(1, { body: payload(0, { pose: { x: 9, z: 9 } }), sentAtMs: 1, reply: 200 });
+    const preds = predictHistory(history([a, b]), C);
+    expect(preds.get(a.id)).toMatchObject({ kind: 'either', why: ['duplicate_key'] });
+    expect(statuses(preds.get(a.id)!)).toContain(409);
+    // Not when the other one was sent only after this one was answered.
+    const c = req(2, { body: payload(0, { pose: { x: 7, z: 7 } }), sentAtMs: 500, reply: 200 });
+    const d = req(3, { body: payload(0), sentAtMs: 0 });
+    expect(predictHistory(history([d, c]), C).get(d.id)).toEqual({ kind: 'accept' });
+  });
+  it('counts every try of a resent request: an earlier try that timed out may be stored even if the last got 503', () => {
+    const a = req(0, { body: payload(0), sentAtMs: 0, reply: 503 });
+    a.attempts = [
+      { sentAtMs: T0, outcome: { kind: 'timeout', atMs: T0 + 2000 } },
+      { sentAtMs: T0 + 2500, outcome: { kind: 'response', status: 503, body: '{}', atMs: T0 + 2502 } },
+    ];
+    a.sentAtMs = T0 + 2500;
+    const b = req(1, { body: payload(0, { pose: { x: 9, z: 9 } }), sentAtMs: 3000 });
+    expect(predictHistory(history([a, b]), C).get(b.id)).toMatchObject({ kind: 'either', why: ['duplicate_key'] });
   });
   it('lists one expected point per acknowledged key, with every candidate', () => {
     const a = req(0, { body: payload(0) });

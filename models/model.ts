@@ -126,8 +126,14 @@ function validate(body: unknown, now: ServerNowWindow, contract: Contract): Gate
   }
 
   const vid = body['vehicle_id'];
+  const idRefusals = (reason: Reason): RejectOption[] => [validation(reason, exact(MESSAGES.invalidVehicleId)), { status: 422, reason }];
   if (typeof vid !== 'string') fail(validation('invalid_vehicle_id', exact(MESSAGES.invalidVehicleId)));
   else if (vid === '') maybe('empty_vehicle_id', strictRefusal('empty_vehicle_id'));
+  else if (vid.trim() === '') maybe('empty_vehicle_id', idRefusals('empty_vehicle_id'));
+  else {
+    if (unstorableTagValue(vid)) maybe('unstorable_vehicle_id', idRefusals('unstorable_vehicle_id'));
+    if (vid.length > contract.vehicleIdFloorChars) maybe('long_vehicle_id', idRefusals('long_vehicle_id'));
+  }
 
   const ts = body['timestamp'];
   if (typeof ts !== 'number') {
@@ -137,7 +143,8 @@ function validate(body: unknown, now: ServerNowWindow, contract: Contract): Gate
     const w = contract.skewWindowSec;
     const a = now.fromMs / 1000;
     const b = now.toMs / 1000;
-    if (!Number.isFinite(ts)) fail(skew);
+    // 1e309 (Infinity): the seed reports a skew of "Infinitys"; calling it an invalid timestamp is as right.
+    if (!Number.isFinite(ts)) out.push({ kind: 'fail', option: skew, alternatives: [validation('invalid_timestamp', exact(MESSAGES.invalidTimestamp)), { status: 422, reason: 'invalid_timestamp' }] });
     else {
       const maxSkew = Math.max(Math.abs(a - ts), Math.abs(b - ts));
       const minSkew = ts >= a && ts <= b ? 0 : Math.min(Math.abs(a - ts), Math.abs(b - ts));
@@ -146,9 +153,14 @@ function validate(body: unknown, now: ServerNowWindow, contract: Contract): Gate
     }
   }
 
+  // false, 0 and "": absent to a truthiness check, malformed to a literal one.
+  const falsy = (v: unknown): boolean => v === false || v === 0 || v === '';
+  const falsyRefusals = (reason: Reason, message: MessageExpectation): RejectOption[] => [validation(reason, message), { status: 422, reason }];
+
   const struct = (value: unknown, keys: string[], reason: Reason, message: string): void => {
     if (value === undefined) return;
     if (value === null) { maybe('null_optional', strictRefusal('null_optional')); return; }
+    if (falsy(value)) { maybe('falsy_optional', falsyRefusals(reason, exact(message))); return; }
     const o = isPlainObject(value) ? value : undefined;
     if (!o || keys.some((k) => typeof o[k] !== 'number')) { fail(validation(reason, exact(message))); return; }
     if (keys.some((k) => !Number.isFinite(o[k] as number))) {
@@ -161,23 +173,38 @@ function validate(body: unknown, now: ServerNowWindow, contract: Contract): Gate
 
   const traj = body['trajectory'];
   if (traj === null) maybe('null_optional', strictRefusal('null_optional'));
+  else if (falsy(traj)) maybe('falsy_optional', falsyRefusals('invalid_trajectory', exact(MESSAGES.invalidTrajectory)));
   else if (traj !== undefined && !Array.isArray(traj)) fail(validation('invalid_trajectory', exact(MESSAGES.invalidTrajectory)));
 
   const track = body['track'];
+  const trackMessage = exact(...MESSAGES.invalidTrack);
   if (track === null) maybe('null_optional', strictRefusal('null_optional'));
+  else if (falsy(track)) maybe('falsy_optional', falsyRefusals('invalid_track', trackMessage));
   else if (track !== undefined) {
     if (!isPlainObject(track)) maybe('non_object_track', strictRefusal('non_object_track'));
     else {
       for (const side of ['outer', 'inner'] as const) {
         const v = track[side];
         if (v === null) maybe('null_optional', strictRefusal('null_optional'));
-        else if (v !== undefined && !Array.isArray(v)) fail(validation('invalid_track', exact(...MESSAGES.invalidTrack)));
+        else if (falsy(v)) maybe('falsy_optional', falsyRefusals('invalid_track', trackMessage));
+        else if (v !== undefined && !Array.isArray(v)) fail(validation('invalid_track', trackMessage));
       }
     }
   }
 
-  if (body['pose'] == null && body['control'] == null) maybe('no_storable_fields', strictRefusal('no_storable_fields'));
+  // Nothing to store unless pose or control is a real structure (a falsy one is absent).
+  if (!body['pose'] && !body['control']) maybe('no_storable_fields', strictRefusal('no_storable_fields'));
   return out;
+}
+
+/**
+ * A tag value line protocol cannot carry unchanged: control characters (no
+ * escape exists for a newline), lone UTF-16 surrogates (encoded as U+FFFD),
+ * a backslash (it escapes what follows, or dangles at the end).
+ */
+export function unstorableTagValue(v: string): boolean {
+  // eslint-disable-next-line no-control-regex
+  return /[\u0000-\u001f\u007f\\]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(v);
 }
 
 function combine(gs: Gate[]): Prediction {
@@ -222,24 +249,42 @@ export function refusalOptions(p: Prediction): RejectOption[] {
 }
 
 /**
- * Predictions for every request of a history, in send order. Adds what a
- * single request cannot see: a sample whose store key equals that of an
- * earlier sample that may be stored may be refused (409 or validation).
+ * Predictions for every request of a history. Adds what a single request
+ * cannot see: a sample whose store key (vehicle_id + ms) is shared with
+ * another request that may be stored may be refused (409 or validation) —
+ * when that other request may have reached the server first, i.e. one of its
+ * tries that may have been stored was sent before this request was answered.
+ * Send order alone does not decide it: requests in flight together (a burst)
+ * may be handled in any order.
  */
 export function predictHistory(history: History, contract: Contract): Map<string, Prediction> {
   const out = new Map<string, Prediction>();
-  const mayBeStored = new Set<string>();
+  // Per key: the send times of the tries that may have been stored.
+  const mayBeStoredTries = new Map<string, Array<{ id: string; sentAtMs: number }>>();
+  const samples = new Map<string, ReturnType<typeof sampleOf>>();
+  for (const r of history.requests) {
+    const sample = sampleOf(r.body);
+    samples.set(r.id, sample);
+    if (!sample) continue;
+    for (const t of r.attempts ?? [{ sentAtMs: r.sentAtMs, outcome: r.outcome }]) {
+      const cls = outcomeClass(t.outcome, contract);
+      if (cls !== 'acknowledged' && cls !== 'unknown') continue;
+      const list = mayBeStoredTries.get(sample.key) ?? [];
+      list.push({ id: r.id, sentAtMs: t.sentAtMs });
+      mayBeStoredTries.set(sample.key, list);
+    }
+  }
   for (const r of [...history.requests].sort((a, b) => a.sentAtMs - b.sentAtMs)) {
     let p = predictOutcome(r, contract, serverNowWindow(r, contract, history.probeEndedAtMs));
-    const sample = sampleOf(r.body);
-    if (sample && mayBeStored.has(sample.key) && p.kind !== 'reject') {
+    const sample = samples.get(r.id);
+    const answeredBy = r.outcome?.atMs ?? history.probeEndedAtMs;
+    const contended = sample !== undefined && (mayBeStoredTries.get(sample.key) ?? []).some((t) => t.id !== r.id && t.sentAtMs <= answeredBy);
+    if (contended && p.kind !== 'reject') {
       const dup: RejectOption[] = [{ status: 409, reason: 'duplicate_key' }, ...strictRefusal('duplicate_key')];
       p = p.kind === 'accept'
         ? { kind: 'either', why: ['duplicate_key'], reject: dup, clientFault: true }
         : { ...p, why: [...p.why, 'duplicate_key'], reject: dedupe([...p.reject, ...dup]), clientFault: true };
     }
-    const cls = outcomeClass(r.outcome, contract);
-    if (sample && (cls === 'acknowledged' || cls === 'unknown')) mayBeStored.add(sample.key);
     out.set(r.id, p);
   }
   return out;

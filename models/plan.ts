@@ -25,8 +25,12 @@
 import type { ContractOverrides } from './contract';
 import type { JsonObject, JsonValue } from './json';
 
-/** How the request authenticates: the real key, no header, or a wrong key. */
-export type ApiKeyMode = 'valid' | 'missing' | 'wrong';
+/**
+ * How the request authenticates: the real key, no header, or a wrong key:
+ * `wrong` = the real key with a suffix, `truncated` = a proper prefix of it
+ * (catches a key compared by prefix in either direction).
+ */
+export type ApiKeyMode = 'valid' | 'missing' | 'wrong' | 'truncated';
 
 /** Where a `payload` body gets its `timestamp` from, decided at send time. */
 export type TimestampSpec =

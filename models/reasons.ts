@@ -24,12 +24,25 @@ export type Reason =
   | 'skew_boundary'
   /** Body above both the backend limit and the realistic-size floor. */
   | 'beyond_realistic_size'
-  /** "" passes the seed's validation but cannot be a tag value. */
+  /** "" (or only blanks) passes the seed's validation but cannot be a tag value. */
   | 'empty_vehicle_id'
+  /**
+   * A vehicle_id line protocol cannot carry unchanged (control characters,
+   * lone surrogates, a backslash): refusing it is as right as storing it exactly.
+   */
+  | 'unstorable_vehicle_id'
+  /** A vehicle_id longer than contract.vehicleIdFloorChars. */
+  | 'long_vehicle_id'
   /** Neither pose nor control: nothing to store. Accepting means storing anyway. */
   | 'no_storable_fields'
   /** An optional structure given as null (pose, control, trajectory, track, outer, inner). */
   | 'null_optional'
+  /**
+   * An optional structure given as false, 0 or "": a typical JS implementation
+   * (`if (payload.pose && …)`) treats it as absent and accepts; the contract's
+   * literal reading ("present and not a structure") refuses. Both are fine.
+   */
+  | 'falsy_optional'
   /** `track` present but not an object: the seed ignores it, a stricter backend may refuse. */
   | 'non_object_track'
   /** Same store key as an earlier sample that may be stored. */
@@ -52,6 +65,13 @@ export const MESSAGES = {
   internal: 'Internal Server Error',
 } as const;
 
+/**
+ * An exact seed message matches itself, or itself followed by ": " and a
+ * detail (a backend may explain more, e.g. "Missing or invalid timestamp:
+ * must be a finite number of seconds"); clients keying on the seed's words
+ * still recognise it.
+ */
 export function messageMatches(expect: MessageExpectation, message: string): boolean {
-  return 'prefix' in expect ? message.startsWith(expect.prefix) : expect.exact.includes(message);
+  if ('prefix' in expect) return message.startsWith(expect.prefix);
+  return expect.exact.some((m) => message === m || message.startsWith(`${m}: `));
 }

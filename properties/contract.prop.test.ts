@@ -3,7 +3,12 @@
  * (the reference backend in the mode TP_BACKEND_MODE names, a command, or an
  * external stack; see README) against the contract, one named property per
  * test. `npx vitest properties`; `TP_PROFILE=thorough` for many more runs;
- * `TP_SEED=… TP_PATH=…` to replay a failure.
+ * `TP_SEED=… TP_PATH=…` to replay a failure (every run prints both).
+ * Also (properties/engine/settings.ts): TP_NUM_RUNS, TP_REPEATS (a shrink
+ * step counts only if the failure repeats that often), TP_TIME_BUDGET_MS,
+ * TP_DRAIN_MS, TP_FAILURES_DIR (default reports/failures), TP_FILE_ISSUES=1
+ * (file each minimal case with `gh issue create`; TP_GH_REPO picks the repo),
+ * TP_CONTRACT (JSON contract overrides).
  */
 import { describe, expect, inject, it } from 'vitest';
 import { DEFAULT_CONTRACT, contractFrom } from '../models/contract';
@@ -29,11 +34,14 @@ describe('contract properties', () => {
           contract,
           target: () => stack,
           backendLabel: describeBackend(stack.backend.spec, stack.kind),
+          // An explicit TP_DRAIN_MS wins over the property's own drain.
+          ...(def.drainMs !== undefined && settings.drainBoundMs === undefined ? { execute: { drainBoundMs: def.drainMs } } : {}),
         },
         settings,
       );
       const why = outcome.failure?.attempt?.result.details.slice(0, 5).join('\n') ?? outcome.failure?.error;
-      expect(outcome.ok, `${def.title} failed:\n${why}\nminimal case: ${outcome.failure?.caseDir}\nreplay: ${outcome.replay}`).toBe(true);
+      const size = outcome.failure?.attempt ? ` (${outcome.failure.attempt.plan.requests.length} request(s))` : '';
+      expect(outcome.ok, `${def.title} failed:\n${why}\nminimal case${size}: ${outcome.failure?.caseDir}\nreplay: ${outcome.replay}`).toBe(true);
     }, settings.timeBudgetMs * 2 + 60_000);
   }
 });

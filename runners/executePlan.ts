@@ -9,13 +9,13 @@ import { Agent, request, errors as undiciErrors } from 'undici';
 import { randomBytes } from 'node:crypto';
 import type { StackInfo } from './stack/types';
 import type { Contract } from '../models/contract';
-import type { History, RequestRecord, StoreRecord, FaultRecord } from '../models/history';
-import { requestId } from '../models/history';
-import { expectedPoints } from '../models/model';
+import type { History, RequestRecord, StoreRecord, FaultRecord, NeverSentRecord } from '../models/history';
+import { requestId, sampleOf } from '../models/history';
+import { awaitedPoints, drainSettled } from './drain';
+import { ownPoints } from './isolation';
 import { materializeRequest, apiKeyHeaderValue } from '../models/materialize';
 import { rekeyPlan, runPrefix, planNeedsFreshStore, type Plan } from '../models/plan';
 import { isPlainObject, tryParseJson } from '../models/json';
-import { pointKey } from '../models/payload';
 import { InfluxProbe, StorePoller } from './influxProbe';
 import { SseRecorder } from './sseRecorder';
 
@@ -39,6 +39,12 @@ export interface ExecuteOptions {
    * records once its schedule (and healing) is over. The drain starts after.
    */
   nemesis?: (runStartMs: number) => Promise<FaultRecord[]>;
+  /**
+   * Replaces the open-loop sender (e.g. a publisher policy that skips or
+   * resends, runners/policyClient.ts): gets the rekeyed plan and the time
+   * origin, resolves once every request was sent or given up.
+   */
+  publisher?: (ctx: { plan: Plan; runStartMs: number; signal?: AbortSignal }) => Promise<{ records: RequestRecord[]; neverSent: NeverSentRecord[] }>;
   signal?: AbortSignal;
 }
 
@@ -61,14 +67,39 @@ function classifyError(err: unknown): { kind: 'error' | 'timeout'; error: string
   return { kind: 'error', error: `${e?.code ?? e?.name ?? 'Error'}: ${e?.message ?? String(err)}` };
 }
 
-const sleepUntil = (epochMs: number, signal?: AbortSignal) =>
+const sleepFor = (wait: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
-    const wait = epochMs - Date.now();
     if (wait <= 0 || signal?.aborted) return resolve();
     const onAbort = () => { clearTimeout(t); resolve(); };
     const t = setTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve(); }, wait);
     signal?.addEventListener('abort', onAbort, { once: true });
   });
+
+/** Timers may fire a millisecond early: sleep until the clock really reads epochMs. */
+async function sleepUntil(epochMs: number, signal?: AbortSignal): Promise<void> {
+  while (Date.now() < epochMs && !signal?.aborted) await sleepFor(epochMs - Date.now(), signal);
+}
+
+/**
+ * The clock reading a request's device timestamp is taken from. A burst —
+ * requests of one vehicle planned for the same instant — is samples taken
+ * within one millisecond: the first at its send time, the j-th next one j µs
+ * later. So whether a burst shares a store key does not depend on how fast
+ * the runner sends (shrinking must not hinge on timing luck).
+ */
+export class SampleClock {
+  private readonly bursts = new Map<string, { baseMs: number; count: number }>();
+
+  stampFor(vehicle: number, plannedAtMs: number, sendTimeMs: number): number {
+    const key = `${vehicle}@${plannedAtMs}`;
+    const b = this.bursts.get(key);
+    if (!b) {
+      this.bursts.set(key, { baseMs: sendTimeMs, count: 1 });
+      return sendTimeMs;
+    }
+    return b.baseMs + b.count++ / 1000;
+  }
+}
 
 export async function executePlan(planIn: Plan, opts: ExecuteOptions): Promise<History> {
   const plan = rekeyPlan(planIn, opts.runId ?? freshRunId());
@@ -78,11 +109,17 @@ export async function executePlan(planIn: Plan, opts: ExecuteOptions): Promise<H
   const probe = new InfluxProbe({ url: target.influx.directUrl, db: target.influx.db, token: target.influx.token });
   const includeUntagged = planNeedsFreshStore(plan);
   // Untagged points carry no run prefix: ours are the ones not there before.
-  const untaggedBefore = new Set<string>();
+  const untaggedBeforeMs = new Set<number>();
   if (includeUntagged) {
-    for (const p of await probe.readPoints({ untaggedOnly: true })) untaggedBefore.add(pointKey('', p.timeMs));
+    for (const p of await probe.readPoints({ untaggedOnly: true })) untaggedBeforeMs.add(p.timeMs);
   }
 
+  // Ids the plan writes as they are, without the run prefix (e.g. ""): their
+  // SSE events are this run's too (runs on one backend never overlap).
+  const unprefixedIds = new Set(plan.requests.flatMap((r) => {
+    const id = r.body.kind === 'payload' && r.body.vehicleId.kind === 'asIs' ? r.body.payload['vehicle_id'] : undefined;
+    return typeof id === 'string' && !id.startsWith(prefix) ? [id] : [];
+  }));
   const sse = new SseRecorder({
     url: `${target.backend.url}/api/v1/telemetry/stream`,
     bearerToken: target.backend.sseToken,
@@ -91,13 +128,14 @@ export async function executePlan(planIn: Plan, opts: ExecuteOptions): Promise<H
       const parsed = tryParseJson(data);
       if (!parsed.ok || !isPlainObject(parsed.value)) return true;
       const id = parsed.value['vehicle_id'];
-      return typeof id !== 'string' || id.startsWith(prefix);
+      return typeof id !== 'string' || id.startsWith(prefix) || unprefixedIds.has(id);
     },
   });
   const agent = new Agent({ connections: 256, pipelining: 1, keepAliveTimeout: 10_000 });
   const poller = new StorePoller(probe, { vehiclePrefix: prefix, includeUntagged }, opts.pollIntervalMs ?? 150);
   const records: RequestRecord[] = [];
   const sentTimestamps = new Map<number, number>();
+  const sampleClock = new SampleClock();
   let faults: FaultRecord[] = [];
   try {
     if ((opts.sseClients ?? 1) > 0) await sse.connect();
@@ -105,12 +143,14 @@ export async function executePlan(planIn: Plan, opts: ExecuteOptions): Promise<H
     const runStartMs = Date.now() + 20; // a little slack to get every timer armed
     const nemesis = opts.nemesis ? opts.nemesis(runStartMs) : Promise.resolve([]);
     const inflight: Promise<void>[] = [];
-    for (let i = 0; i < plan.requests.length; i++) {
+    const custom = opts.publisher?.({ plan, runStartMs, ...(opts.signal ? { signal: opts.signal } : {}) });
+    for (let i = 0; !custom && i < plan.requests.length; i++) {
       const planned = plan.requests[i]!;
       await sleepUntil(runStartMs + planned.atMs, opts.signal);
       if (opts.signal?.aborted) break;
       const sendTimeMs = Date.now();
-      const m = materializeRequest(plan, i, { runStartMs, sendTimeMs, sentTimestamps });
+      const stampMs = sampleClock.stampFor(planned.vehicle, planned.atMs, sendTimeMs);
+      const m = materializeRequest(plan, i, { runStartMs, sendTimeMs: stampMs, sentTimestamps });
       if (m.timestampSec !== undefined) sentTimestamps.set(i, m.timestampSec);
       const record: RequestRecord = {
         id: requestId(plan.runId, i),
@@ -150,25 +190,27 @@ export async function executePlan(planIn: Plan, opts: ExecuteOptions): Promise<H
       );
     }
     await Promise.all(inflight);
+    const published = custom ? await custom : undefined;
+    if (published) records.push(...published.records);
     faults = await nemesis;
 
-    // Drain: watch the store until every point the model expects is there
-    // (plus one more poll for stragglers), or the bound passes.
+    // Drain: watch the store until every point the model expects is
+    // accounted for (plus one more poll for stragglers), or the bound passes.
     const partial = buildHistory(plan, records, sse, [], runStartMs, Date.now(), opts.drainBoundMs, faults);
-    const expected = new Set(expectedPoints(partial, opts.contract).keys());
-    let allSeenAt: number | undefined;
-    const seenKeys = () => new Set(poller.points().map((p) => pointKey(p.vehicleId, p.timeMs)));
+    const awaited = awaitedPoints(partial, opts.contract);
+    const pollMs = opts.pollIntervalMs ?? 150;
+    let settledAt: number | undefined;
     await poller.drain(opts.drainBoundMs, () => {
-      const seen = seenKeys();
-      const complete = [...expected].every((k) => seen.has(k));
-      if (!complete) return false;
-      allSeenAt ??= Date.now();
-      return Date.now() - allSeenAt >= 2 * (opts.pollIntervalMs ?? 150);
+      if (!drainSettled(awaited, poller.points())) { settledAt = undefined; return false; }
+      settledAt ??= Date.now();
+      return Date.now() - settledAt >= pollMs;
     });
     const probeEndedAtMs = Date.now();
-    const store: StoreRecord[] = poller
-      .points()
-      .filter((p) => !(p.vehicleId === '' && untaggedBefore.has(pointKey('', p.timeMs))))
+    // Untagged points carry no run prefix: ours are new since the run started
+    // and sit on the millisecond of a sample this run sent (isolation from
+    // other runs' empty vehicle_ids in a shared store).
+    const sentMs = new Set(records.map((r) => sampleOf(r.body)?.timeMs).filter((t): t is number => t !== undefined));
+    const store: StoreRecord[] = ownPoints(poller.points(), untaggedBeforeMs, sentMs)
       .map((p) => ({
         vehicleId: p.vehicleId === '' ? null : p.vehicleId,
         timeMs: p.timeMs,
@@ -176,7 +218,8 @@ export async function executePlan(planIn: Plan, opts: ExecuteOptions): Promise<H
         firstSeenAtMs: p.firstSeenAtMs,
       }));
     if (poller.error && store.length === 0) throw poller.error;
-    return buildHistory(plan, records, sse, store, runStartMs, probeEndedAtMs, opts.drainBoundMs, faults);
+    const history = buildHistory(plan, records, sse, store, runStartMs, probeEndedAtMs, opts.drainBoundMs, faults);
+    return published?.neverSent.length ? { ...history, neverSent: published.neverSent } : history;
   } finally {
     await poller.stop();
     await sse.close();

@@ -17,6 +17,7 @@ import type { BackendConfig } from './config';
 import { createHttpMetrics, type HttpMetrics, type RequestOutcome } from './httpMetrics';
 import type { Broadcaster, Ingestor, ReceivedPayload, ValidateFn } from './interfaces';
 import { describeError, type LogSink } from './jsonLog';
+import { mutantAcceptsApiKey } from './mutants';
 
 export const TELEMETRY_PATH = '/api/v1/telemetry';
 export const STREAM_PATH = '/api/v1/telemetry/stream';
@@ -61,7 +62,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(express.json({ limit: config.bodyLimit }));
 
   app.post(TELEMETRY_PATH, async (req: Request, res: Response) => {
-    if (req.header(API_KEY_HEADER) !== config.apiKey) {
+    if (req.header(API_KEY_HEADER) !== config.apiKey && !mutantAcceptsApiKey(req.header(API_KEY_HEADER), config.apiKey)) {
       httpMetrics.count('unauthorized');
       res.status(401).json({ message: UNAUTHORIZED_MESSAGE });
       return;
@@ -84,6 +85,11 @@ export function createApp(deps: AppDeps): Express {
         httpMetrics.count('unavailable');
         res.set('Retry-After', String(Math.max(0, Math.ceil(ingested.retryAfterSec))));
         res.status(503).json({ message: ingested.message });
+        return;
+      }
+      if (ingested.kind === 'refused') {
+        httpMetrics.count('conflict');
+        res.status(ingested.status).json({ message: ingested.message });
         return;
       }
       broadcaster.broadcast(payload);

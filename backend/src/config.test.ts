@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BackendConfigError, loadBackendConfig, parseByteSize } from './config';
+import { BackendConfigError, LIBRARY_RETRY_DEFAULTS, loadBackendConfig, parseByteSize } from './config';
 
 const REQUIRED = { API_KEY: 'secret', INFLUX_URL: 'http://127.0.0.1:8086' };
 
@@ -60,6 +60,11 @@ describe('loadBackendConfig: explicit values', () => {
       INGEST_MODE: 'durable',
       INFLUX_FLUSH_INTERVAL_MS: '1000',
       INFLUX_BATCH_SIZE: '50',
+      INFLUX_MAX_RETRIES: '1',
+      INFLUX_MAX_RETRY_TIME_MS: '3000',
+      INFLUX_MIN_RETRY_DELAY_MS: '100',
+      INFLUX_MAX_RETRY_DELAY_MS: '400',
+      INFLUX_MAX_BUFFER_LINES: '200',
       BODY_LIMIT: '1mb',
       SSE_TOKEN: 'tok',
       DATA_DIR: '/tmp/x',
@@ -79,6 +84,7 @@ describe('loadBackendConfig: explicit values', () => {
       ingestMode: 'durable',
       influxFlushIntervalMs: 1000,
       influxBatchSize: 50,
+      influxRetry: { maxRetries: 1, maxRetryTimeMs: 3000, minRetryDelayMs: 100, maxRetryDelayMs: 400, maxBufferLines: 200 },
       bodyLimit: '1mb',
       bodyLimitBytes: 1024 * 1024,
       sseToken: 'tok',
@@ -88,6 +94,11 @@ describe('loadBackendConfig: explicit values', () => {
       influxStartupTimeoutMs: 0,
       shutdownTimeoutMs: 2000,
     });
+  });
+
+  it('keeps the client library\'s retry defaults unless told otherwise', () => {
+    expect(loadBackendConfig(REQUIRED).influxRetry).toEqual(LIBRARY_RETRY_DEFAULTS);
+    expect(LIBRARY_RETRY_DEFAULTS).toEqual({ maxRetries: 5, maxRetryTimeMs: 180_000, minRetryDelayMs: 5_000, maxRetryDelayMs: 125_000, maxBufferLines: 32_000 });
   });
 
   it('allows a flush interval of 0 (the library then flushes on batch size only)', () => {
@@ -109,6 +120,9 @@ describe('loadBackendConfig: each bad value names its variable', () => {
     [{ INFLUX_FLUSH_INTERVAL_MS: '-1' }, /^INFLUX_FLUSH_INTERVAL_MS must be between 0 and/],
     [{ INFLUX_BATCH_SIZE: '0' }, /^INFLUX_BATCH_SIZE must be between 1 and/],
     [{ INFLUX_BATCH_SIZE: 'lots' }, /^INFLUX_BATCH_SIZE must be an integer/],
+    [{ INFLUX_MAX_RETRIES: '-1' }, /^INFLUX_MAX_RETRIES must be between 0 and/],
+    [{ INFLUX_MAX_BUFFER_LINES: '0' }, /^INFLUX_MAX_BUFFER_LINES must be between 1 and/],
+    [{ INFLUX_MIN_RETRY_DELAY_MS: '500', INFLUX_MAX_RETRY_DELAY_MS: '100' }, /^INFLUX_MIN_RETRY_DELAY_MS must not be greater than INFLUX_MAX_RETRY_DELAY_MS$/],
     [{ BODY_LIMIT: '100 kilobytes' }, /^BODY_LIMIT must be a positive size like '100kb'/],
     [{ BODY_LIMIT: '0' }, /^BODY_LIMIT must be a positive size/],
     [{ SKEW_WINDOW_SEC: '0' }, /^SKEW_WINDOW_SEC must be a number greater than 0/],

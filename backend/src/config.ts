@@ -23,6 +23,12 @@ export interface BackendConfig {
   ingestMode: IngestMode;
   influxFlushIntervalMs: number;
   influxBatchSize: number;
+  /**
+   * The WriteApi's retry options (library defaults unless set): the chaos
+   * suites scale them down to reach "outage longer than the retry budget"
+   * in seconds instead of minutes.
+   */
+  influxRetry: InfluxRetryOptions;
   /** express/body-parser syntax, e.g. '100kb'. */
   bodyLimit: string;
   /** The same limit in bytes (for reports and metrics). */
@@ -38,6 +44,27 @@ export interface BackendConfig {
   /** SIGTERM/SIGINT: exit 1 if the graceful shutdown takes longer than this. */
   shutdownTimeoutMs: number;
 }
+
+export interface InfluxRetryOptions {
+  /** INFLUX_MAX_RETRIES (library default 5). */
+  maxRetries: number;
+  /** INFLUX_MAX_RETRY_TIME_MS: a batch is dropped this long after its first attempt (default 180 000). */
+  maxRetryTimeMs: number;
+  /** INFLUX_MIN_RETRY_DELAY_MS / INFLUX_MAX_RETRY_DELAY_MS (defaults 5 000 / 125 000). */
+  minRetryDelayMs: number;
+  maxRetryDelayMs: number;
+  /** INFLUX_MAX_BUFFER_LINES: retry buffer size; the oldest lines are dropped beyond it (default 32 000). */
+  maxBufferLines: number;
+}
+
+/** @influxdata/influxdb-client 1.35's DEFAULT_WriteOptions for the same fields. */
+export const LIBRARY_RETRY_DEFAULTS: InfluxRetryOptions = {
+  maxRetries: 5,
+  maxRetryTimeMs: 180_000,
+  minRetryDelayMs: 5_000,
+  maxRetryDelayMs: 125_000,
+  maxBufferLines: 32_000,
+};
 
 export class BackendConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -156,6 +183,11 @@ const EnvSchema = z.object({
   // flush interval is the config-only fix the seed team can apply.
   INFLUX_FLUSH_INTERVAL_MS: intVar(60_000, 0, 24 * 3600_000),
   INFLUX_BATCH_SIZE: intVar(1000, 1, 1_000_000),
+  INFLUX_MAX_RETRIES: intVar(LIBRARY_RETRY_DEFAULTS.maxRetries, 0, 1_000),
+  INFLUX_MAX_RETRY_TIME_MS: intVar(LIBRARY_RETRY_DEFAULTS.maxRetryTimeMs, 1, 24 * 3600_000),
+  INFLUX_MIN_RETRY_DELAY_MS: intVar(LIBRARY_RETRY_DEFAULTS.minRetryDelayMs, 1, 24 * 3600_000),
+  INFLUX_MAX_RETRY_DELAY_MS: intVar(LIBRARY_RETRY_DEFAULTS.maxRetryDelayMs, 1, 24 * 3600_000),
+  INFLUX_MAX_BUFFER_LINES: intVar(LIBRARY_RETRY_DEFAULTS.maxBufferLines, 1, 100_000_000),
   BODY_LIMIT: z
     .string()
     .optional()
@@ -178,7 +210,10 @@ const EnvSchema = z.object({
 
 /** Parse and check the environment; throws BackendConfigError listing every problem. */
 export function loadBackendConfig(env: Record<string, string | undefined> = process.env): BackendConfig {
-  const parsed = EnvSchema.safeParse(env);
+  const parsed = EnvSchema.refine((e) => e.INFLUX_MIN_RETRY_DELAY_MS <= e.INFLUX_MAX_RETRY_DELAY_MS, {
+    path: ['INFLUX_MIN_RETRY_DELAY_MS'],
+    message: 'must not be greater than INFLUX_MAX_RETRY_DELAY_MS',
+  }).safeParse(env);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
       const name = String(issue.path[0] ?? '(env)');
@@ -200,6 +235,13 @@ export function loadBackendConfig(env: Record<string, string | undefined> = proc
     ingestMode: e.INGEST_MODE,
     influxFlushIntervalMs: e.INFLUX_FLUSH_INTERVAL_MS,
     influxBatchSize: e.INFLUX_BATCH_SIZE,
+    influxRetry: {
+      maxRetries: e.INFLUX_MAX_RETRIES,
+      maxRetryTimeMs: e.INFLUX_MAX_RETRY_TIME_MS,
+      minRetryDelayMs: e.INFLUX_MIN_RETRY_DELAY_MS,
+      maxRetryDelayMs: e.INFLUX_MAX_RETRY_DELAY_MS,
+      maxBufferLines: e.INFLUX_MAX_BUFFER_LINES,
+    },
     bodyLimit: e.BODY_LIMIT.text,
     bodyLimitBytes: e.BODY_LIMIT.bytes,
     sseToken: e.SSE_TOKEN,

@@ -13,6 +13,7 @@ export const REQUEST_OUTCOMES = [
   'body_too_large', // 413 from body-parser
   'body_rejected', // any other body-parser error
   'unavailable', // 503 (durable mode shedding load)
+  'conflict', // 409 (durable mode: a different sample for an acknowledged vehicle_id + ms)
   'error', // 500
 ] as const;
 export type RequestOutcome = (typeof REQUEST_OUTCOMES)[number];

@@ -12,7 +12,12 @@ export type ReceivedPayload = TelemetryPayload & { serverReceiveTime: number };
 export type IngestResult =
   | { kind: 'accepted' }
   /** Shed load: answered 503 with Retry-After (seconds). Durable mode only. */
-  | { kind: 'unavailable'; retryAfterSec: number; message: string };
+  | { kind: 'unavailable'; retryAfterSec: number; message: string }
+  /**
+   * Refused for a reason the request itself carries (durable mode: 409, a
+   * different sample for an already acknowledged vehicle_id + millisecond).
+   */
+  | { kind: 'refused'; status: number; message: string };
 
 export interface Ingestor {
   /**

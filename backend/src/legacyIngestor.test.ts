@@ -3,7 +3,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import type { InfluxTarget } from './influxTarget';
 import type { ReceivedPayload } from './interfaces';
 import { memoryLog } from './jsonLog';
-import { createLegacyIngestor, type LegacyIngestor } from './legacyIngestor';
+import type { InfluxRetryOptions } from './config';
+import { createLegacyIngestor, dropReasonAfterFailure, lineTimeRange, type LegacyIngestor } from './legacyIngestor';
 import { FAKE_INFLUX_URL, createFakeInflux } from './testing/fakeInflux';
 
 const fake = createFakeInflux();
@@ -22,15 +23,16 @@ afterEach(async () => {
   vi.restoreAllMocks();
 });
 
-function make(target: InfluxTarget, over: { batchSize?: number; token?: string } = {}) {
+function make(target: InfluxTarget, over: { batchSize?: number; token?: string; flushIntervalMs?: number; retry?: Partial<InfluxRetryOptions> } = {}) {
   const log = memoryLog();
   const ingestor = createLegacyIngestor({
     target,
     token: over.token ?? '',
     org: 'app-org',
     bucket: 'telemetry',
-    flushIntervalMs: 60_000,
+    flushIntervalMs: over.flushIntervalMs ?? 60_000,
     batchSize: over.batchSize ?? 1000,
+    ...(over.retry ? { retry: over.retry } : {}),
     log,
   });
   open.push(ingestor);
@@ -65,7 +67,7 @@ describe('legacy ingestor: what reaches InfluxDB 1.6', () => {
     expect(fake.writes[0]).toMatchObject({ path: '/write', query: { db: 'telemetry', precision: 'ms' }, authorization: null });
     // Fields sorted by name, time truncated to whole ms.
     expect(fake.writes[0]?.body).toBe('telemetry,vehicle_id=car-1 pose_x=1.5,pose_z=-2,steering=0.1,throttle=0.5 1700000000123');
-    expect(eventsNamed(log, 'influx_write_ok')).toEqual([{ event: 'influx_write_ok', lines: 1 }]);
+    expect(eventsNamed(log, 'influx_write_ok')).toEqual([{ event: 'influx_write_ok', lines: 1, minTimeMs: 1700000000123, maxTimeMs: 1700000000123 }]);
     expect(ingestor.counters).toMatchObject({ linesWritten: 1, writeBatchesOk: 1, pointsQueued: 1, writeFailures: 0 });
   });
 
@@ -150,6 +152,29 @@ describe('legacy ingestor: back-pressure symptoms are logged, retry semantics un
     expect(ingestor.counters).toMatchObject({ writeFailures: 1, writeFailedLines: 1, clientWarnings: 1, clientErrors: 1, linesWritten: 0 });
   });
 
+  it('with scaled retry options, a batch is retried then dropped, and the log says which lines and why', async () => {
+    fake.writeStatus = 503;
+    const { ingestor, log } = make(V1, { flushIntervalMs: 20, retry: { maxRetries: 1, minRetryDelayMs: 10, maxRetryDelayMs: 20, maxRetryTimeMs: 5_000 } });
+    ingestor.ingest(payload({ timestamp: 1_700_000_000.5 }));
+    ingestor.ingest(payload({ timestamp: 1_700_000_000.75 }));
+    await vi.waitFor(() => expect(eventsNamed(log, 'influx_write_failed')).toHaveLength(2), { timeout: 2_000 });
+    const [first, last] = eventsNamed(log, 'influx_write_failed');
+    expect(first).toMatchObject({ attempt: 1, willRetry: true, lines: 2, minTimeMs: 1_700_000_000_500, maxTimeMs: 1_700_000_000_750 });
+    expect(first).not.toHaveProperty('dropped');
+    expect(last).toMatchObject({ attempt: 2, willRetry: false, dropped: 'retries_exhausted', lines: 2 });
+    expect(ingestor.counters.droppedRetriesExhaustedLines).toBe(2);
+    expect(ingestor.metrics()).toContain('telemetry_influx_dropped_lines_total{reason="retries_exhausted"} 2\n');
+  });
+
+  it('a full retry buffer drops its oldest lines and logs their time range', async () => {
+    fake.writeStatus = 503;
+    const { ingestor, log } = make(V1, { batchSize: 2, retry: { maxBufferLines: 3, minRetryDelayMs: 60_000, maxRetryDelayMs: 60_000 } });
+    for (let i = 0; i < 6; i++) ingestor.ingest(payload({ timestamp: 1_700_000_000 + i }));
+    await vi.waitFor(() => expect(eventsNamed(log, 'influx_retry_skipped').length).toBeGreaterThan(0), { timeout: 2_000 });
+    expect(eventsNamed(log, 'influx_retry_skipped')[0]).toMatchObject({ lines: 2, minTimeMs: 1_700_000_000_000, maxTimeMs: 1_700_000_001_000 });
+    expect(ingestor.counters.retrySkippedLines).toBeGreaterThanOrEqual(2);
+  });
+
   it('restores the previous library logger on close', async () => {
     const { ingestor, log } = make(V1);
     await ingestor.close();
@@ -157,6 +182,23 @@ describe('legacy ingestor: back-pressure symptoms are logged, retry semantics un
     Log.error('after close', undefined);
     expect(consoleError).toHaveBeenCalledWith('ERROR: after close', '');
     expect(eventsNamed(log, 'influx_client_log')).toHaveLength(0);
+  });
+});
+
+describe('drop evidence helpers', () => {
+  it('reads the time range of line-protocol lines', () => {
+    expect(lineTimeRange(['telemetry,vehicle_id=a\\ b pose_x=1 1700000000123', 'telemetry,vehicle_id=c pose_x=2 1700000000100'])).toEqual({ minTimeMs: 1700000000100, maxTimeMs: 1700000000123 });
+    expect(lineTimeRange([])).toBeUndefined();
+  });
+
+  it('follows the library: retry while retries are left, except a 4xx below 429 and an expired batch', () => {
+    const http = (statusCode: number) => Object.assign(new Error('x'), { statusCode });
+    expect(dropReasonAfterFailure(new Error('ECONNREFUSED'), 1, 5)).toBeUndefined();
+    expect(dropReasonAfterFailure(new Error('ECONNREFUSED'), 6, 5)).toBe('retries_exhausted');
+    expect(dropReasonAfterFailure(http(503), 5, 5)).toBeUndefined();
+    expect(dropReasonAfterFailure(http(429), 1, 0)).toBe('retries_exhausted');
+    expect(dropReasonAfterFailure(http(400), 1, 5)).toBe('rejected');
+    expect(dropReasonAfterFailure(new Error('Max retry time exceeded.'), 2, 5)).toBe('max_retry_time');
   });
 });
 

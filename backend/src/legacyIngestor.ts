@@ -13,9 +13,11 @@
  * and counters.
  */
 import { setLogger, type Logger, type WriteApi, type WriteOptions } from '@influxdata/influxdb-client';
+import { LIBRARY_RETRY_DEFAULTS, type InfluxRetryOptions } from './config';
 import type { Ingestor, IngestResult, ReceivedPayload } from './interfaces';
 import { createWriteApi, type InfluxTarget, type WritePrecision } from './influxTarget';
 import { describeError, type LogSink } from './jsonLog';
+import { mutantOnWriteFailed, mutantSkipsFinalFlush, mutantWriteLegacyPoint } from './mutants';
 import { hasNoFields, toPoint } from './point';
 import { promMetric } from './promText';
 
@@ -29,6 +31,8 @@ export interface LegacyIngestorOptions {
   bucket: string;
   flushIntervalMs: number;
   batchSize: number;
+  /** Retry options; unset fields keep the library defaults. */
+  retry?: Partial<InfluxRetryOptions>;
   log: LogSink;
 }
 
@@ -42,6 +46,9 @@ export interface InfluxWriteCounters {
   linesWritten: number;
   /** Lines the retry buffer threw away to stay under maxBufferLines. */
   retrySkippedLines: number;
+  /** Lines given up after a failed attempt: retries or retry time exhausted, or refused (4xx). */
+  droppedRetriesExhaustedLines: number;
+  droppedRejectedLines: number;
   clientErrors: number;
   clientWarnings: number;
   /** writePoint() calls, and how many of those the library dropped for having no fields. */
@@ -60,6 +67,36 @@ function firstLine(lines: string[]): string | undefined {
   return lines[0]?.slice(0, 200);
 }
 
+/**
+ * Smallest and largest point time (ms, the last token of a line) of a batch:
+ * lets a checker tell which acknowledged samples a dropped batch carried.
+ */
+export function lineTimeRange(lines: readonly string[]): { minTimeMs: number; maxTimeMs: number } | undefined {
+  let min = Infinity;
+  let max = -Infinity;
+  for (const l of lines) {
+    const t = Number(l.slice(l.lastIndexOf(' ') + 1));
+    if (!Number.isFinite(t)) continue;
+    if (t < min) min = t;
+    if (t > max) max = t;
+  }
+  return min <= max ? { minTimeMs: min, maxTimeMs: max } : undefined;
+}
+
+export type DropReason = 'retries_exhausted' | 'max_retry_time' | 'rejected';
+
+/**
+ * What the library (1.35, WriteApiImpl.sendBatch) does after a failed
+ * attempt: retry when retries are left and the error is not an HTTP status
+ * below 429; "Max retry time exceeded." and everything else drop the lines.
+ */
+export function dropReasonAfterFailure(error: Error, attempt: number, maxRetries: number): DropReason | undefined {
+  if (error.message === 'Max retry time exceeded.') return 'max_retry_time';
+  const status = (error as { statusCode?: unknown }).statusCode;
+  if (typeof status === 'number' && status < 429) return 'rejected';
+  return maxRetries + 1 - attempt > 0 ? undefined : 'retries_exhausted';
+}
+
 export function createLegacyIngestor(opts: LegacyIngestorOptions): LegacyIngestor {
   const { log } = opts;
   const counters: InfluxWriteCounters = {
@@ -68,38 +105,53 @@ export function createLegacyIngestor(opts: LegacyIngestorOptions): LegacyIngesto
     writeBatchesOk: 0,
     linesWritten: 0,
     retrySkippedLines: 0,
+    droppedRetriesExhaustedLines: 0,
+    droppedRejectedLines: 0,
     clientErrors: 0,
     clientWarnings: 0,
     pointsQueued: 0,
     pointsWithoutFields: 0,
   };
 
+  const retry: InfluxRetryOptions = { ...LIBRARY_RETRY_DEFAULTS, ...opts.retry };
   const writeOptions: Partial<WriteOptions> = {
     flushInterval: opts.flushIntervalMs,
     batchSize: opts.batchSize,
+    maxRetries: retry.maxRetries,
+    maxRetryTime: retry.maxRetryTimeMs,
+    minRetryDelay: retry.minRetryDelayMs,
+    maxRetryDelay: retry.maxRetryDelayMs,
+    maxBufferLines: retry.maxBufferLines,
     // Returning undefined (not a promise) tells the library to carry on with
     // its default handling: retry 429/5xx/network errors, drop other 4xx.
     writeFailed(error: Error, lines: string[], attempt: number, expires: number) {
       counters.writeFailures++;
       counters.writeFailedLines += lines.length;
+      const dropped = dropReasonAfterFailure(error, attempt, retry.maxRetries);
+      if (dropped === 'rejected') counters.droppedRejectedLines += lines.length;
+      else if (dropped) counters.droppedRetriesExhaustedLines += lines.length;
       log('influx_write_failed', {
         lines: lines.length,
         attempt,
+        willRetry: dropped === undefined,
+        ...(dropped ? { dropped } : {}),
+        ...lineTimeRange(lines),
         expires: new Date(expires).toISOString(),
         error: describeError(error),
         statusCode: (error as { statusCode?: number }).statusCode,
         sample: firstLine(lines),
       });
+      mutantOnWriteFailed(writeApi, lines); // mutant zoo #7 (off unless BACKEND_MUTANT says so)
       return undefined;
     },
     writeSuccess(lines: string[]) {
       counters.writeBatchesOk++;
       counters.linesWritten += lines.length;
-      log('influx_write_ok', { lines: lines.length });
+      log('influx_write_ok', { lines: lines.length, ...lineTimeRange(lines) });
     },
     writeRetrySkipped(entry: { lines: string[]; expires: number }) {
       counters.retrySkippedLines += entry.lines.length;
-      log('influx_retry_skipped', { lines: entry.lines.length });
+      log('influx_retry_skipped', { lines: entry.lines.length, ...lineTimeRange(entry.lines) });
     },
   };
 
@@ -136,7 +188,7 @@ export function createLegacyIngestor(opts: LegacyIngestorOptions): LegacyIngesto
       const point = toPoint(payload);
       counters.pointsQueued++;
       if (hasNoFields(point)) counters.pointsWithoutFields++;
-      writeApi.writePoint(point); // fire and forget, exactly like the seed
+      if (!mutantWriteLegacyPoint(writeApi, point, payload.vehicle_id)) writeApi.writePoint(point); // fire and forget, exactly like the seed
       return { kind: 'accepted' };
     },
 
@@ -144,7 +196,8 @@ export function createLegacyIngestor(opts: LegacyIngestorOptions): LegacyIngesto
       if (closed) return;
       closed = true;
       try {
-        await writeApi.close(); // flushes the write buffer; the retry buffer is abandoned (logged by the library)
+        if (mutantSkipsFinalFlush()) writeApi.dispose(); // mutant zoo #6
+        else await writeApi.close(); // flushes the write buffer; the retry buffer is abandoned (logged by the library)
       } finally {
         setLogger(previousLogger);
       }
@@ -157,6 +210,10 @@ export function createLegacyIngestor(opts: LegacyIngestorOptions): LegacyIngesto
         promMetric('telemetry_influx_write_batches_total', 'counter', 'Successful InfluxDB write requests.', counters.writeBatchesOk),
         promMetric('telemetry_influx_lines_written_total', 'counter', 'Lines InfluxDB acknowledged (204).', counters.linesWritten),
         promMetric('telemetry_influx_retry_skipped_lines_total', 'counter', 'Lines dropped from the retry buffer to respect maxBufferLines.', counters.retrySkippedLines),
+        promMetric('telemetry_influx_dropped_lines_total', 'counter', 'Lines given up after a failed write attempt.', [
+          { labels: { reason: 'retries_exhausted' }, value: counters.droppedRetriesExhaustedLines },
+          { labels: { reason: 'rejected' }, value: counters.droppedRejectedLines },
+        ]),
         promMetric('telemetry_influx_client_errors_total', 'counter', 'Error messages logged by the InfluxDB client library.', counters.clientErrors),
         promMetric('telemetry_influx_client_warnings_total', 'counter', 'Warning messages logged by the InfluxDB client library.', counters.clientWarnings),
         promMetric('telemetry_points_queued_total', 'counter', 'Points handed to WriteApi.writePoint().', counters.pointsQueued),

@@ -48,6 +48,7 @@ export const legacyMode: ModeFactory = ({ config, influx, log }) => {
     bucket: config.influxBucket,
     flushIntervalMs: config.influxFlushIntervalMs,
     batchSize: config.influxBatchSize,
+    retry: config.influxRetry,
     log,
   });
   return {

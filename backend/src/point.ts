@@ -20,15 +20,16 @@
  */
 import { Point } from '@influxdata/influxdb-client';
 import { MEASUREMENT, VEHICLE_TAG, type TelemetryPayload } from '../../models/payload';
+import { mutantFloat, mutantTimestampSec } from './mutants';
 
 export function toPoint(payload: TelemetryPayload): Point {
   const point = new Point(MEASUREMENT)
     .tag(VEHICLE_TAG, payload.vehicle_id)
-    .timestamp(new Date(payload.timestamp * 1000));
+    .timestamp(new Date(mutantTimestampSec(payload.timestamp) * 1000));
   // Same truthiness as validatePayload and models' fieldsOf().
-  if (payload.pose) point.floatField('pose_x', payload.pose.x).floatField('pose_z', payload.pose.z);
+  if (payload.pose) point.floatField('pose_x', mutantFloat(payload.pose.x)).floatField('pose_z', mutantFloat(payload.pose.z));
   if (payload.control) {
-    point.floatField('steering', payload.control.steering).floatField('throttle', payload.control.throttle);
+    point.floatField('steering', mutantFloat(payload.control.steering)).floatField('throttle', mutantFloat(payload.control.throttle));
   }
   return point;
 }

@@ -3,7 +3,7 @@
  *
  * Start-up: config -> mode factory (fails fast if INGEST_MODE=durable is not
  * registered) -> InfluxDB /ping (legacy: bounded back-off, then exit 1;
- * durable: one try) -> listen -> one JSON line {"event":"listening",...}.
+ * durable: not awaited, logged only) -> listen -> one JSON line {"event":"listening",...}.
  *
  * SIGTERM/SIGINT: stop accepting, end SSE clients, await ingestor.close()
  * (legacy: flushes the WriteApi's buffer), exit 0; exit 1 if that takes longer
@@ -21,6 +21,7 @@ import { createHttpMetrics } from './httpMetrics';
 import { resolveInfluxTarget, type InfluxTarget } from './influxTarget';
 import { describeError, stdoutLog, type LogSink } from './jsonLog';
 import { loadDurableModule, modeFactory } from './modes';
+import { announceMutant, mutateParts } from './mutants';
 
 const log: LogSink = stdoutLog;
 
@@ -51,6 +52,7 @@ async function main(): Promise<void> {
   let config: BackendConfig;
   try {
     config = loadBackendConfig(process.env);
+    announceMutant(log); // BACKEND_MUTANT (mutant zoo): bad name, wrong mode or NODE_ENV=production exit 2
   } catch (err) {
     fail('config_error', err, 2);
   }
@@ -65,17 +67,23 @@ async function main(): Promise<void> {
 
   // Legacy cannot work without InfluxDB (its WriteApi needs the write path),
   // so start-up waits for it. Durable mode must accept samples while InfluxDB
-  // is down: one quick ping, and its writer finds out the rest later.
+  // is down or frozen: it does not wait at all (its writer pings /ping itself
+  // before the first write); the ping here only logs what it finds.
   let influx: InfluxTarget | undefined;
-  try {
-    const timeoutMs = config.ingestMode === 'legacy' ? config.influxStartupTimeoutMs : 0;
-    influx = await resolveInfluxTarget(config.influxUrl, { timeoutMs, log });
-  } catch (err) {
-    if (config.ingestMode === 'legacy') fail('startup_failed', err, 1);
-    log('influx_unreachable_at_start', { error: describeError(err) });
+  if (config.ingestMode === 'legacy') {
+    try {
+      influx = await resolveInfluxTarget(config.influxUrl, { timeoutMs: config.influxStartupTimeoutMs, log });
+    } catch (err) {
+      fail('startup_failed', err, 1);
+    }
+  } else {
+    resolveInfluxTarget(config.influxUrl, { timeoutMs: 0, log }).then(
+      (t) => log('influx_detected_at_start', { version: t.version, writeApi: t.writeApi }),
+      (err: unknown) => log('influx_unreachable_at_start', { error: describeError(err) }),
+    );
   }
 
-  const parts = await factory({ config, env: process.env, influx, log });
+  const parts = mutateParts(await factory({ config, env: process.env, influx, log }));
   const httpMetrics = createHttpMetrics();
   const app = createApp({
     config: { ...config, bodyLimit: parts.bodyLimit ?? config.bodyLimit },

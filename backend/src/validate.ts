@@ -22,6 +22,7 @@
  */
 import type { TelemetryPayload } from '../../models/payload';
 import type { ValidationResult } from './interfaces';
+import { mutantSkewSlackSec } from './mutants';
 
 export const DEFAULT_SKEW_WINDOW_SEC = 10;
 
@@ -63,7 +64,7 @@ export function validatePayload(
 
   const skew = Math.abs(nowSec - p.timestamp);
   // Strictly greater: a skew of exactly the window passes.
-  if (skew > skewWindowSec) return reject(skewMessage(skew));
+  if (skew > skewWindowSec + mutantSkewSlackSec()) return reject(skewMessage(skew));
 
   const pose = p.pose as Record<string, unknown> | undefined;
   if (pose && (typeof pose.x !== 'number' || typeof pose.z !== 'number')) return reject(MESSAGES.pose);

@@ -111,7 +111,7 @@ describe('arbPlan', () => {
       vehicles: [{ clockOffsetMs: 0, driftMsPerSec: 0, schedule: { rateHz: 1, jitterPct: 0, startDelayMs: 0 }, ticks: Array.from({ length: 10 }, () => ({ jitterPerMille: 0, groups: [[{ label: 'valid', apiKey: 'valid' as const, contentType: 'application/json', body: { kind: 'raw' as const, text: '{}' } }]] })) }],
     }, { maxRequests: 2 });
     expect(plan.requests.map((r) => r.atMs)).toEqual([0, 1000]);
-    const capped = buildPlan({ runId: 'abcd1234', vehicles: [{ clockOffsetMs: 0, driftMsPerSec: 0, schedule: { rateHz: 1, jitterPct: 0, startDelayMs: 0 }, ticks: Array.from({ length: 10 }, () => ({ jitterPerMille: 0, groups: [[{ label: 'valid', apiKey: 'valid' as const, contentType: 'application/json', body: { kind: 'raw' as const, text: '{}' } }]] })) }] });
+    const capped = buildPlan({ runId: 'abcd1234', vehicles: [{ clockOffsetMs: 0, driftMsPerSec: 0, schedule: { rateHz: 1, jitterPct: 0, startDelayMs: 0 }, ticks: Array.from({ length: 10 }, () => ({ jitterPerMille: 0, groups: [[{ label: 'valid', apiKey: 'valid' as const, contentType: 'application/json', body: { kind: 'raw' as const, text: '{}' } }]] })) }] }, { maxScheduleMs: 3000 });
     expect(capped.requests.map((r) => r.atMs)).toEqual([0, 1000, 2000, 3000]);
   });
 });
@@ -122,7 +122,7 @@ describe('hostileCatalogue', () => {
     apiKeyMissing: ['reject'], apiKeyWrong: ['reject'], contentTypeWrong: ['reject'], contentTypeMissing: ['reject'],
     notJson: ['reject'], emptyBody: ['reject'], jsonArrayBody: ['reject'], jsonScalarBody: ['reject'],
     vehicleIdWrongType: ['reject'], vehicleIdMissing: ['reject'], vehicleIdEmpty: ['either'],
-    vehicleIdExotic: ['accept'], vehicleIdLong: ['accept'],
+    vehicleIdExotic: ['accept', 'either'], vehicleIdLong: ['either'],
     timestampWrongType: ['reject'], timestampMissing: ['reject'], timestampMilliseconds: ['reject'], timestampInfinite: ['reject'],
     // Just inside the window too: the edge is the point.
     timestampSkewed: ['accept', 'reject', 'either'],

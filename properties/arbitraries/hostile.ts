@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { DEFAULT_CONTRACT, type Contract } from '../../models/contract';
 import type { JsonObject, JsonValue } from '../../models/json';
 import { acceptedSizeBytes } from '../../models/model';
-import type { RawNumber } from '../../models/plan';
+import type { ApiKeyMode, RawNumber } from '../../models/plan';
 import { draft, payloadBody, type RequestDraft } from './drafts';
 import { arbFloat } from './floats';
 import { nonEmptyArray } from './shrinkable';
@@ -74,7 +74,8 @@ export function hostileCatalogue(contract: Contract = DEFAULT_CONTRACT): Record<
 
   return {
     apiKeyMissing: one(base.map((p) => draft('apiKeyMissing', payloadBody(shapeToJson(p)), { apiKey: 'missing' }))),
-    apiKeyWrong: one(base.map((p) => draft('apiKeyWrong', payloadBody(shapeToJson(p)), { apiKey: 'wrong' }))),
+    // A suffixed key and a truncated one: a key compared by prefix fails on one or the other.
+    apiKeyWrong: one(fc.tuple(base, fc.constantFrom<ApiKeyMode>('wrong', 'truncated')).map(([p, apiKey]) => draft('apiKeyWrong', payloadBody(shapeToJson(p)), { apiKey }))),
     contentTypeWrong: one(fc.tuple(base, fc.constantFrom('text/plain', 'application/x-www-form-urlencoded', 'text/json', 'application/jsonx', 'multipart/form-data', 'application/xml'))
       .map(([p, ct]) => draft('contentTypeWrong', payloadBody(shapeToJson(p)), { contentType: ct }))),
     contentTypeMissing: one(base.map((p) => draft('contentTypeMissing', payloadBody(shapeToJson(p)), { contentType: null }))),

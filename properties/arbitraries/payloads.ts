@@ -84,6 +84,7 @@ export function arbStorablePayloadShape(opts: PayloadShapeOptions = {}): fc.Arbi
   const small: PayloadShapeOptions = { maxTrajectoryPoints: Math.min(opts.maxTrajectoryPoints ?? 8, 8), maxTrackPoints: Math.min(opts.maxTrackPoints ?? 8, 8) };
   return fc.tuple(
     fc.oneof(
+      { withCrossShrink: true },
       fc.record({ pose: arbPose }),
       fc.record({ control: arbControl }),
       fc.record({ pose: arbPose, control: arbControl }),

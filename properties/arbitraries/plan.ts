@@ -43,7 +43,7 @@ export const QUICK_PROFILE: Required<Omit<PlanOptions, 'contract' | 'hostile'>> 
   maxTicksPerVehicle: 12,
   maxBurst: 3,
   maxRequests: 60,
-  maxScheduleMs: 3000,
+  maxScheduleMs: 1500,
   maxRateHz: 200,
   hostileWeight: 1,
   payload: { maxTrajectoryPoints: 500, maxTrackPoints: 200 },
@@ -86,17 +86,19 @@ export function arbRequestGroup(opts: PlanOptions = {}): fc.Arbitrary<RequestDra
 export function arbVehicleDraft(opts: PlanOptions = {}): fc.Arbitrary<VehicleDraft> {
   const o = { ...QUICK_PROFILE, ...opts };
   const contract = contractFrom(opts.contract);
+  // Key order is shrink order: requests go first (every later candidate is
+  // then cheaper to execute), then the schedule, then the clock.
   return fc.record({
-    clockOffsetMs: arbClockOffset({ skewWindowSec: contract.skewWindowSec }),
-    driftMsPerSec: arbDrift(),
-    schedule: arbSchedule({ maxRateHz: o.maxRateHz }),
     ticks: nonEmptyArray(
       fc.record({
-        jitterPerMille: fc.integer({ min: -1000, max: 1000 }),
         groups: nonEmptyArray(arbRequestGroup(opts), o.maxBurst),
+        jitterPerMille: fc.integer({ min: -1000, max: 1000 }),
       }),
       o.maxTicksPerVehicle,
     ),
+    schedule: arbSchedule({ maxRateHz: o.maxRateHz }),
+    clockOffsetMs: arbClockOffset({ skewWindowSec: contract.skewWindowSec }),
+    driftMsPerSec: arbDrift(),
   });
 }
 

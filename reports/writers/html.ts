@@ -7,7 +7,7 @@ import { escapeXml, fmtDuration, fmtIso } from './format';
 import { writeAtomic } from './json';
 import type { RunReport } from './runReport';
 import {
-  backendTable, faultsTable, lagTable, latencyTable, lossTable, publisherTable, summaryTable, thresholdsTable, timelineTable,
+  backendMetricsTable, backendTable, environmentTable, faultsTable, influxdTable, sseTable, lagTable, latencyTable, lossTable, publisherTable, summaryTable, thresholdsTable, timelineTable,
   type Table,
 } from './sections';
 import { renderLineChart, type ChartSeries, type ChartSpec } from './svg';
@@ -18,7 +18,7 @@ export const REPORT_HTML = 'report.html';
 export const CHART_IDS = ['rate', 'latency', 'ack-vs-stored', 'lag', 'cpu', 'rss', 'influx-errors'] as const;
 export type ChartId = (typeof CHART_IDS)[number];
 
-const COLORS = { sent: '#4e79a7', acked: '#59a14f', stored: '#e15759', p50: '#76b7b2', p99: '#f28e2b', sse: '#b07aa1', cpu: '#edc948', rss: '#9c755f', err: '#e15759' };
+const COLORS = { sent: '#4e79a7', acked: '#59a14f', stored: '#e15759', p50: '#76b7b2', p99: '#f28e2b', sse: '#b07aa1', cpu: '#edc948', rss: '#9c755f', err: '#e15759', influxd: '#4e79a7' };
 
 const e = escapeXml;
 
@@ -49,6 +49,8 @@ export function chartSpecs(r: RunReport): ChartSpec[] {
     return { ack: cumAck, stored: s.stored === null ? null : cumStored };
   });
   const base = { xMax, faults };
+  const hasInfluxd = r.series.some((s) => s.influxdCpuPct != null || s.influxdRssBytes != null);
+  const mib = (b: number | null): number | null => (b === null ? null : Math.round((b / 1048576) * 10) / 10);
   const ms = (v: number): string => `${v} ms`;
   return [
     { ...base, id: 'rate', title: 'Rate per second (by send second)', yLabel: 'samples / s', series: [
@@ -68,11 +70,13 @@ export function chartSpecs(r: RunReport): ChartSpec[] {
       line('send→stored', COLORS.stored, (i) => r.series[i]!.lagP99Ms),
       line('send→SSE', COLORS.sse, (i) => r.series[i]!.sseLagP99Ms),
     ] },
-    { ...base, id: 'cpu', title: 'Backend CPU', yLabel: '% of one core', series: [
-      line('CPU %', COLORS.cpu, (i) => r.series[i]!.backendCpuPct),
+    { ...base, id: 'cpu', title: hasInfluxd ? 'CPU: backend and influxd' : 'Backend CPU', yLabel: '% of one core', series: [
+      line('backend CPU %', COLORS.cpu, (i) => r.series[i]!.backendCpuPct),
+      ...(hasInfluxd ? [line('influxd CPU %', COLORS.influxd, (i) => r.series[i]!.influxdCpuPct ?? null, true)] : []),
     ] },
-    { ...base, id: 'rss', title: 'Backend RSS', yLabel: 'MiB', series: [
-      line('RSS MiB', COLORS.rss, (i) => { const b = r.series[i]!.backendRssBytes; return b === null ? null : Math.round((b / 1048576) * 10) / 10; }),
+    { ...base, id: 'rss', title: hasInfluxd ? 'RSS: backend and influxd' : 'Backend RSS', yLabel: 'MiB', series: [
+      line('backend RSS MiB', COLORS.rss, (i) => mib(r.series[i]!.backendRssBytes)),
+      ...(hasInfluxd ? [line('influxd RSS MiB', COLORS.influxd, (i) => mib(r.series[i]!.influxdRssBytes ?? null), true)] : []),
     ] },
     { ...base, id: 'influx-errors', title: 'InfluxDB write errors per second', yLabel: 'errors / s', series: [
       line('write errors', COLORS.err, (i) => r.series[i]!.influxWriteErrors),
@@ -126,6 +130,14 @@ export function renderHtml(r: RunReport): string {
   parts.push('<h2>Lag (ms)</h2>', html(lagTable(r)));
   parts.push('<h2>Publisher self-health</h2>', html(publisherTable(r)));
   parts.push('<h2>Backend resources</h2>', html(backendTable(r)));
+  const influxd = influxdTable(r);
+  if (influxd) parts.push(html(influxd));
+  const metrics = backendMetricsTable(r);
+  if (metrics) parts.push(html(metrics));
+  const sse = sseTable(r);
+  if (sse) parts.push('<h2>SSE clients</h2>', html(sse));
+  const env = environmentTable(r);
+  if (env) parts.push('<h2>Environment</h2>', html(env));
   const faults = faultsTable(r);
   parts.push('<h2>Fault windows</h2>', faults ? html(faults) : '<p>None.</p>');
   const tl = timelineTable(r, 120);

@@ -4,7 +4,7 @@ import { fmtDuration, fmtIso, mdCell, mdText } from './format';
 import { writeAtomic } from './json';
 import type { RunReport } from './runReport';
 import {
-  backendTable, faultsTable, lagTable, latencyTable, lossTable, publisherTable, summaryTable, thresholdsTable, timelineTable,
+  backendMetricsTable, backendTable, environmentTable, faultsTable, influxdTable, sseTable, lagTable, latencyTable, lossTable, publisherTable, summaryTable, thresholdsTable, timelineTable,
   type Table,
 } from './sections';
 
@@ -44,6 +44,14 @@ export function renderMarkdown(r: RunReport): string {
   out.push('## Thresholds', '', th ? md(th) : 'No thresholds were set.', '');
   out.push('## Publisher self-health', '', md(publisherTable(r)), '');
   out.push('## Backend resources', '', md(backendTable(r)), '');
+  const influxd = influxdTable(r);
+  if (influxd) out.push(md(influxd), '');
+  const metrics = backendMetricsTable(r);
+  if (metrics) out.push(md(metrics), '');
+  const sse = sseTable(r);
+  if (sse) out.push('## SSE clients', '', md(sse), '');
+  const env = environmentTable(r);
+  if (env) out.push('## Environment', '', md(env), '');
   const faults = faultsTable(r);
   out.push('## Fault windows', '', faults ? md(faults) : 'None.', '');
   const tl = timelineTable(r, 60);

@@ -72,10 +72,58 @@ export const SecondPointSchema = z.object({
   backendRssBytes: nn,
   /** InfluxDB write errors (write module writeError+writeDrop+writeTimeout, or a backend counter) this second. */
   influxWriteErrors: nn,
+  /** InfluxDB's own process, when the run sampled it (managed stacks). */
+  influxdCpuPct: nn.optional(),
+  influxdRssBytes: nn.optional(),
 });
 export type SecondPoint = z.infer<typeof SecondPointSchema>;
 
 export const StoredKeySchema = z.object({ vehicleId: z.string(), timeMs: z.number(), firstSeenMs: z.number() });
+
+/** Where and under what load the run happened (a 2-core box shared with other work reads differently). */
+export const EnvironmentSchema = z.object({
+  platform: z.string(),
+  cpus: z.number().int().nonnegative(),
+  cpuModel: z.string(),
+  totalMemBytes: z.number().nonnegative(),
+  node: z.string(),
+  /** os.loadavg() [1, 5, 15 min] when the run started and ended. */
+  loadAvgStart: z.array(z.number()),
+  loadAvgEnd: z.array(z.number()),
+  influxVersion: z.string().nullable(),
+  gitCommit: z.string().nullable(),
+  /** Whole machine during the run, % of all CPU time (/proc/stat): busy, and stolen by the hypervisor. */
+  machineBusyPct: z.number().nullable().optional(),
+  stealPct: z.number().nullable().optional(),
+});
+export type RunEnvironment = z.infer<typeof EnvironmentSchema>;
+
+export const SseSummarySchema = z.object({
+  clients: count,
+  reader: z.string(),
+  /** Clients that got a 200 and the stream. */
+  connected: count,
+  events: count,
+  bytes: count,
+  /** Acknowledged samples seen by at least one client / acknowledged. */
+  deliveredShare: z.number().min(0).max(1).nullable(),
+  perClient: z.array(z.object({
+    index: count, mode: z.string(), status: z.number().nullable(), events: count, bytes: count,
+    endedBy: z.string().nullable(), lastError: z.string().nullable(),
+  })),
+});
+
+/** What the backend's own Prometheus endpoint said, as deltas over the run (null: not scraped). */
+export const BackendMetricsSchema = z.object({
+  scrapes: count,
+  failedScrapes: count,
+  /** telemetry_requests_total by outcome, over the run. */
+  requestsByOutcome: z.record(z.string(), z.number()),
+  /** Counter deltas of telemetry_* series (influx write failures, dropped lines, lines written…). */
+  counters: z.record(z.string(), z.number()),
+  /** Largest nodejs_eventloop_delay_seconds{quantile="0.99"} seen, ms. */
+  eventLoopDelayP99MaxMs: nn,
+});
 
 export const RunReportSchema = z.object({
   schemaVersion: z.literal(1),
@@ -162,6 +210,11 @@ export const RunReportSchema = z.object({
     rssSlopeBytesPerMin: nn,
     influxWriteErrors: nn,
   }),
+  /** InfluxDB's own process (managed stacks). */
+  influxd: z.object({ cpuMaxPct: nn, cpuMeanPct: nn, rssMaxBytes: nn }).optional(),
+  environment: EnvironmentSchema.optional(),
+  sse: SseSummarySchema.optional(),
+  backendMetrics: BackendMetricsSchema.nullable().optional(),
   thresholds: z.array(ThresholdResultSchema),
   /** pass: all thresholds hold; fail: a threshold breached; error: infrastructure failed, figures not trustworthy. */
   status: z.enum(['pass', 'fail', 'error']),

@@ -143,3 +143,48 @@ export function timelineTable(r: RunReport, maxRows: number): (Table & { step: n
     ]),
   };
 }
+
+export function environmentTable(r: RunReport): Table | null {
+  const e = r.environment;
+  if (!e) return null;
+  const la = (xs: number[]): string => xs.map((x) => x.toFixed(2)).join(' / ');
+  return {
+    header: ['Item', 'Value'],
+    rows: [
+      ['Machine', `${e.platform}, ${e.cpus} CPU (${e.cpuModel}), ${fmtMiB(e.totalMemBytes)}`],
+      ['Node', e.node],
+      ['InfluxDB', e.influxVersion ?? DASH],
+      ['Load average 1/5/15 min at start', la(e.loadAvgStart)],
+      ['Load average 1/5/15 min at end', la(e.loadAvgEnd)],
+      ['Whole machine during the run: CPU busy / stolen by the hypervisor', `${e.machineBusyPct == null ? DASH : `${e.machineBusyPct}%`} / ${e.stealPct == null ? DASH : `${e.stealPct}%`}`],
+      ['Git commit', e.gitCommit ?? DASH],
+    ],
+  };
+}
+
+export function influxdTable(r: RunReport): Table | null {
+  const d = r.influxd;
+  if (!d) return null;
+  return { header: ['influxd CPU max %', 'influxd CPU mean %', 'influxd RSS max'], rows: [[fmtNum(d.cpuMaxPct), fmtNum(d.cpuMeanPct), fmtMiB(d.rssMaxBytes)]] };
+}
+
+export function sseTable(r: RunReport): Table | null {
+  const s = r.sse;
+  if (!s || s.clients === 0) return null;
+  return {
+    header: ['Clients', 'Reader', 'Connected', 'Events received', 'Bytes read', 'Acknowledged samples seen on SSE'],
+    rows: [[fmtInt(s.clients), s.reader, fmtInt(s.connected), fmtInt(s.events), fmtInt(s.bytes), s.deliveredShare === null ? DASH : fmtPct(s.deliveredShare)]],
+  };
+}
+
+export function backendMetricsTable(r: RunReport): Table | null {
+  const m = r.backendMetrics;
+  if (!m) return null;
+  const rows: string[][] = [
+    ['Scrapes (failed)', `${m.scrapes} (${m.failedScrapes})`],
+    ['Requests by outcome', Object.entries(m.requestsByOutcome).filter(([, v]) => v > 0).map(([k, v]) => `${k}: ${v}`).join(', ') || '0'],
+    ...Object.entries(m.counters).map(([k, v]) => [k, fmtNum(v, 0)]),
+    ['Event-loop delay p99, max over scrapes (ms)', fmtMs(m.eventLoopDelayP99MaxMs)],
+  ];
+  return { header: ['Backend /metrics (delta over the run)', 'Value'], rows };
+}

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { timestampToMs } from '../../models/payload';
 import { jetsonPayload } from './payloads';
-import { runPublisher, type RequestRecord, type SecondStats } from './publisher';
-import { freePort, startTestServer, type TestServer } from './testing/httpTestServer';
+import { resolveConfig, runPublisher as runWith, type PublisherOptions, type PublisherTransport, type RequestRecord, type SecondStats } from './publisher';
+import { freePort, startTestServer, type Behaviour, type TestServer } from './testing/httpTestServer';
 
 const PATH = '/api/v1/telemetry';
 let server: TestServer | undefined;
@@ -17,7 +17,9 @@ function collect(): { records: RequestRecord[]; sink: (r: RequestRecord) => void
   return { records, sink: (r) => records.push(r) };
 }
 
-describe('runPublisher (open model)', () => {
+// Every behaviour below must hold for both transports: same records, same outcomes.
+describe.each<PublisherTransport>(['undici', 'raw'])('runPublisher (open model, %s transport)', (transport) => {
+  const runPublisher = (o: PublisherOptions): ReturnType<typeof runWith> => runWith({ ...o, transport });
   it('keeps sending on schedule while replies take 300 ms', async () => {
     server = await startTestServer({ kind: 'reply', delayMs: 300 });
     const { records, sink } = collect();
@@ -200,5 +202,68 @@ describe('runPublisher (open model)', () => {
       url: server.origin + PATH, rateHz: 50, durationMs: 1000,
       payload: (_v, seq) => { if (seq === 2) throw new Error('generator bug'); return { vehicle_id: 'v', timestamp: seq }; },
     })).rejects.toThrow('generator bug');
+  });
+});
+
+describe('transports', () => {
+  it('defaults to undici without pipelining, and validates both options', () => {
+    const base = { url: 'http://127.0.0.1:1/x', rateHz: 1, durationMs: 100, payload: () => ({}) };
+    expect(resolveConfig(base)).toMatchObject({ transport: 'undici', pipelining: 1, connections: 64 });
+    expect(resolveConfig({ ...base, transport: 'raw', pipelining: 4 })).toMatchObject({ transport: 'raw', pipelining: 4 });
+    expect(() => resolveConfig({ ...base, pipelining: 0 })).toThrow(/pipelining/);
+    expect(() => resolveConfig({ ...base, pipelining: 1.5 })).toThrow(/pipelining/);
+    expect(() => resolveConfig({ ...base, transport: 'fetch' as PublisherTransport })).toThrow(/transport/);
+  });
+
+  it('undici and raw give the same outcome, record for record, for the same server behaviour', async () => {
+    server = await startTestServer();
+    const script = (i: number): Behaviour => {
+      switch (i % 4) {
+        case 0: return { kind: 'reply' };
+        case 1: return { kind: 'reply', status: 503, body: '{"message":"busy"}' };
+        case 2: return { kind: 'reset' };
+        default: return { kind: 'hang' };
+      }
+    };
+    const outcomes: Record<PublisherTransport, string[]> = { undici: [], raw: [] };
+    const results: Record<string, unknown> = {};
+    for (const transport of ['undici', 'raw'] as const) {
+      let n = 0;
+      server.setBehaviour(() => script(n++));
+      const { records, sink } = collect();
+      const res = await runWith({
+        url: server.origin + PATH, rateHz: 20, maxRequests: 8, durationMs: 2000, timeoutMs: 300, transport,
+        payload: jetsonPayload({ profile: 'minimal', runTag: 'same' }), onRecord: sink,
+      });
+      // Replies come back in any order: compare the multiset of outcomes.
+      outcomes[transport] = records.map((r) => `${r.status}|${r.errorClass}|${r.errorCode}|${r.body}`).sort();
+      results[transport] = { sent: res.sent, acknowledged: res.acknowledged, non2xx: res.non2xxByStatus, errors: res.errorsByClass, unresolved: res.unresolvedAtEnd };
+    }
+    expect(outcomes.raw).toEqual(outcomes.undici);
+    expect(results.raw).toEqual(results.undici);
+    expect(results.undici).toEqual({
+      sent: 8, acknowledged: 2, non2xx: { 503: 2 },
+      errors: { timeout: 2, refused: 0, reset: 2, aborted: 0, other: 0 }, unresolved: 0,
+    });
+    expect(outcomes.undici.filter((o) => o.startsWith('503|'))).toEqual(['503|null|null|{"message":"busy"}', '503|null|null|{"message":"busy"}']);
+  });
+
+  it.each<PublisherTransport>(['undici', 'raw'])('pipelines when asked (%s), and counts without records or per-second callbacks', async (transport) => {
+    server = await startTestServer({ kind: 'reply', delayMs: 50 });
+    const res = await runWith({
+      url: server.origin + PATH, rateHz: 200, durationMs: 500, connections: 2, pipelining: 4, transport,
+      payload: jetsonPayload({ profile: 'minimal' }),
+    });
+    expect(res.sent).toBe(100);
+    expect(res.acknowledged).toBe(100);
+    expect(server.received).toHaveLength(100);
+    expect(res.latency.corrected.count).toBe(100);
+    expect(res.latency.uncorrected.count).toBe(100);
+    // Each reply leaves ≥ 50 ms after its request arrived. Without pipelining,
+    // 2 connections can never have more than 2 requests arrive within 50 ms;
+    // pipelined, they do.
+    const at = server.received.map((r) => r.atMs).sort((a, b) => a - b);
+    const maxWithin50 = Math.max(...at.map((t, i) => at.slice(i).filter((u) => u - t < 50).length));
+    expect(maxWithin50).toBeGreaterThan(2);
   });
 });

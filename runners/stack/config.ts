@@ -75,7 +75,7 @@ export const StackConfigSchema = z
           ctx.addIssue({
             code: 'custom',
             path: ['external', key],
-            message: `${u} is not a loopback address; a load test must never hit production by accident (set allowRemote / TP_ALLOW_REMOTE=1 to override)`,
+            message: `${u} is not a loopback address; a load test must never hit production by accident (set allowRemote, TP_ALLOW_REMOTE=1 or --allow-remote to override)`,
           });
       }
     }
@@ -136,11 +136,18 @@ function setPath(obj: Record<string, unknown>, path: string[], value: unknown): 
 /**
  * Build the configuration: file (TP_CONFIG or `file`) first, environment on
  * top. Throws ConfigError listing every problem, each named by its source.
+ * `base` is an already-read object used when there is no file (e.g. the
+ * `stack` section of the telemetry-proof CLI's config file), named by `label`.
  */
-export function loadStackConfig(env: NodeJS.ProcessEnv = process.env, file = env.TP_CONFIG): StackConfig {
+export function loadStackConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  file = env.TP_CONFIG,
+  base?: { raw: Record<string, unknown>; label: string },
+): StackConfig {
   const problems: string[] = [];
   const sources = new Map<string, string>(); // config path -> where it came from
-  let raw: Record<string, unknown> = {};
+  let raw: Record<string, unknown> = base && !file ? structuredClone(base.raw) : {};
+  const fileLabel = file ?? base?.label;
   if (file) {
     try {
       const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
@@ -180,7 +187,7 @@ export function loadStackConfig(env: NodeJS.ProcessEnv = process.env, file = env
     throw new ConfigError(
       result.error.issues.map((issue) => {
         const key = issue.path.join('.');
-        const where = sources.get(key) ?? (file ? `${file}: ${key}` : key);
+        const where = sources.get(key) ?? (fileLabel ? `${fileLabel}: ${key}` : key);
         return `${where}: ${issue.message}`;
       }),
     );

@@ -18,6 +18,7 @@ import type { Response } from 'express';
 import type { Broadcaster, ReceivedPayload } from '../interfaces';
 import { SSE_RETRY_FRAME, sseDataFrame } from '../legacyBroadcaster';
 import type { LogSink } from '../jsonLog';
+import { mutantUnboundedSse } from '../mutants';
 import { promMetric } from '../promText';
 
 export interface BoundedBroadcasterOptions {
@@ -64,7 +65,7 @@ export function createBoundedBroadcaster(opts: BoundedBroadcasterOptions = {}): 
       return;
     }
     // One frame always fits into an empty buffer (a frame is bounded by the body limit).
-    if (res.writableLength > 0 && res.writableLength + bytes > maxBufferBytes) {
+    if (res.writableLength > 0 && res.writableLength + bytes > maxBufferBytes && !mutantUnboundedSse()) { // mutant zoo #11 (off by default)
       drop(res, bytes);
       return;
     }

@@ -26,6 +26,8 @@ export interface DurableConfig {
   sseHeartbeatMs: number;
   /** SIGTERM: how long to keep shipping before exiting (the rest stays in the log). */
   drainMs: number;
+  /** Bound on the recent-key index (keyIndex.ts); 0 disables the duplicate-key check. */
+  keyIndexMaxKeys: number;
   /** express body limit (413 beyond it): BODY_LIMIT when set, else 1 MB. */
   bodyLimit: string;
   bodyLimitBytes: number;
@@ -101,6 +103,7 @@ export function loadDurableConfig(env: Record<string, string | undefined>, share
     sseClientMaxBufferBytes: bytes('SSE_CLIENT_MAX_BUFFER_BYTES', '1mb'),
     sseHeartbeatMs: int('SSE_HEARTBEAT_MS', 15_000, 0, 3_600_000),
     drainMs: int('SHUTDOWN_DRAIN_MS', defaultDrain, 0, 3_600_000),
+    keyIndexMaxKeys: int('KEY_INDEX_MAX_KEYS', 262_144, 0, 100_000_000),
     bodyLimit,
     bodyLimitBytes,
   };

@@ -10,11 +10,12 @@ import { describeError, type LogSink } from '../jsonLog';
 import { promMetric } from '../promText';
 import { FAILURE_CLASSES } from './influxWriter';
 import { payloadToLine } from './lineProtocol';
+import type { RecentKeyIndex } from './keyIndex';
 import type { Shipper } from './shipper';
 import { REJECT_REASONS, type RejectionCounter } from './validate';
 import type { RecoveryReport, WriteAheadLog } from './wal';
 
-export const UNAVAILABLE_REASONS = ['wal_full', 'wal_busy', 'wal_io_error', 'shutting_down'] as const;
+export const UNAVAILABLE_REASONS = ['wal_full', 'wal_busy', 'wal_io_error', 'shutting_down', 'key_index_full'] as const;
 export type UnavailableReason = (typeof UNAVAILABLE_REASONS)[number];
 
 export const UNAVAILABLE_MESSAGES: Record<UnavailableReason, string> = {
@@ -22,11 +23,22 @@ export const UNAVAILABLE_MESSAGES: Record<UnavailableReason, string> = {
   wal_busy: 'Service Unavailable: overloaded (too many samples waiting for the disk), retry later',
   wal_io_error: 'Service Unavailable: could not persist the sample, retry later',
   shutting_down: 'Service Unavailable: shutting down',
+  key_index_full: 'Service Unavailable: overloaded (too many recent samples to check for duplicates), retry later',
 };
+
+/** 409: InfluxDB keeps one point per vehicle and millisecond; a second, different sample would overwrite the first. */
+export const DUPLICATE_KEY_MESSAGE =
+  'Conflict: a different sample for this vehicle_id and millisecond timestamp was already received (only one can be stored; an identical resend is accepted)';
 
 export interface DurableIngestorOptions {
   wal: WriteAheadLog;
   shipper: Shipper;
+  /**
+   * Recent store keys (keyIndex.ts): a different sample for an acknowledged
+   * key gets 409, an identical one 200. Without it, the second sample
+   * silently overwrites the first in InfluxDB.
+   */
+  keyIndex?: RecentKeyIndex;
   /** Validation rejections, counted by the validator (shown in metrics). */
   rejections?: RejectionCounter;
   recovery?: RecoveryReport;
@@ -50,7 +62,8 @@ export function createDurableIngestor(opts: DurableIngestorOptions): DurableInge
   const log = opts.log ?? (() => {});
   const now = opts.now ?? Date.now;
   let accepted = 0;
-  const unavailable: Record<UnavailableReason, number> = { wal_full: 0, wal_busy: 0, wal_io_error: 0, shutting_down: 0 };
+  const unavailable: Record<UnavailableReason, number> = { wal_full: 0, wal_busy: 0, wal_io_error: 0, shutting_down: 0, key_index_full: 0 };
+  const keyIndex = opts.keyIndex;
   let closing = false;
   let closed: Promise<void> | null = null;
 
@@ -62,7 +75,7 @@ export function createDurableIngestor(opts: DurableIngestorOptions): DurableInge
   /** Seconds a client should wait: when the shipper is backing off, until its next attempt. */
   function retryAfterFor(reason: UnavailableReason): number {
     if (reason === 'shutting_down') return 5;
-    if (reason === 'wal_io_error' || reason === 'wal_busy') return 1;
+    if (reason === 'wal_io_error' || reason === 'wal_busy' || reason === 'key_index_full') return 1;
     const retryAt = shipper.stats().retryAt;
     const wait = retryAt > 0 ? Math.ceil((retryAt - now()) / 1000) : 1;
     return Math.min(30, Math.max(1, wait));
@@ -81,7 +94,30 @@ export function createDurableIngestor(opts: DurableIngestorOptions): DurableInge
       const line = payloadToLine(payload);
       // Validation guarantees a storable field; reaching this is a bug (500).
       if (line === null) throw new Error('payload has no storable field (validation should have rejected it)');
-      const r = await wal.append(line);
+      let settle: ((durable: boolean) => void) | undefined;
+      if (keyIndex) {
+        const k = await keyIndex.check(line);
+        if (k.kind === 'identical') {
+          // Already durable with the same fields: storing it again changes nothing.
+          accepted++;
+          return { kind: 'accepted' };
+        }
+        if (k.kind === 'conflict') return { kind: 'refused', status: 409, message: DUPLICATE_KEY_MESSAGE };
+        if (k.kind === 'full') return refuse('key_index_full');
+        settle = k.settle;
+        if (closing) {
+          settle(false);
+          return refuse('shutting_down');
+        }
+      }
+      let r: Awaited<ReturnType<WriteAheadLog['append']>>;
+      try {
+        r = await wal.append(line);
+      } catch (err) {
+        settle?.(false);
+        throw err;
+      }
+      settle?.(r.ok);
       if (r.ok) {
         accepted++;
         return { kind: 'accepted' };
@@ -124,6 +160,7 @@ export function createDurableIngestor(opts: DurableIngestorOptions): DurableInge
       return [
         promMetric('telemetry_durable_accepted_total', 'counter', 'Samples acknowledged (200) after being made durable in the write-ahead log.', accepted),
         promMetric('telemetry_durable_rejected_total', 'counter', 'Samples refused, by reason (validation: 400; wal_full, wal_busy, wal_io_error, shutting_down: 503).', rejected),
+        ...(keyIndex ? keyIndexMetrics(keyIndex) : []),
         promMetric('telemetry_wal_depth_samples', 'gauge', 'Acknowledged samples not yet confirmed by InfluxDB.', w.unshippedSamples),
         promMetric('telemetry_wal_depth_bytes', 'gauge', 'Log bytes not yet confirmed by InfluxDB.', w.unshippedBytes),
         promMetric('telemetry_wal_capacity_samples', 'gauge', 'Bound on unshipped samples (beyond it: 503).', wal.maxSamples),
@@ -159,4 +196,14 @@ export function createDurableIngestor(opts: DurableIngestorOptions): DurableInge
       ].join('');
     },
   };
+}
+
+function keyIndexMetrics(index: RecentKeyIndex): string[] {
+  const k = index.stats();
+  return [
+    promMetric('telemetry_key_index_keys', 'gauge', 'Recent store keys (vehicle_id + ms) remembered to refuse a different sample for the same key.', k.keys),
+    promMetric('telemetry_key_index_capacity_keys', 'gauge', 'Bound on remembered keys (beyond it: 503).', k.maxKeys),
+    promMetric('telemetry_duplicate_key_refused_total', 'counter', 'Different samples for an already acknowledged key, refused with 409.', k.conflicts),
+    promMetric('telemetry_duplicate_key_identical_total', 'counter', 'Identical resends of an already acknowledged sample, acknowledged again without a new write.', k.identical),
+  ];
 }

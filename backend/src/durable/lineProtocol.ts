@@ -18,10 +18,11 @@
  *   rejects such vehicle_ids (see validate.ts, `vehicleIdProblem`).
  */
 import { MEASUREMENT, VEHICLE_TAG, FIELD_NAMES, fieldsOf, timestampToMs, type TelemetryPayload } from '../../../models/payload';
+import { mutantFloat, mutantTagEscapes, mutantTimestampSec } from '../mutants';
 
 /** Escape a tag value (and tag key) for line protocol. */
 export function escapeTagValue(value: string): string {
-  return value.replace(/[,= ]/g, (c) => `\\${c}`);
+  return value.replace(mutantTagEscapes() ?? /[,= ]/g, (c) => `\\${c}`); // mutant zoo #13 (off by default)
 }
 
 /** Escape a measurement name. */
@@ -60,8 +61,8 @@ export function payloadToLine(payload: Pick<TelemetryPayload, 'vehicle_id' | 'ti
   const parts: string[] = [];
   for (const name of FIELD_NAMES) {
     const v = fields[name];
-    if (v !== undefined) parts.push(`${name}=${formatFloat(v)}`);
+    if (v !== undefined) parts.push(`${name}=${formatFloat(mutantFloat(v))}`); // mutant zoo #5
   }
   if (parts.length === 0) return null;
-  return `${escapeMeasurement(MEASUREMENT)},${VEHICLE_TAG}=${escapeTagValue(payload.vehicle_id)} ${parts.join(',')} ${timestampToMs(payload.timestamp)}`;
+  return `${escapeMeasurement(MEASUREMENT)},${VEHICLE_TAG}=${escapeTagValue(payload.vehicle_id)} ${parts.join(',')} ${timestampToMs(mutantTimestampSec(payload.timestamp))}`; // mutant zoo #4
 }

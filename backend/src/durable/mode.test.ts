@@ -186,6 +186,81 @@ describe('durable mode over HTTP', () => {
     expect(fake.stored.size).toBe(5);
   });
 
+  it('a different sample for an acknowledged vehicle_id + ms gets 409; an identical resend gets 200 (stored once, first one kept)', async () => {
+    const { base, parts } = await start();
+    const ts = Math.floor(Date.now()) / 1000 + 0.0004; // x.xxx4 s: both samples below truncate to the same ms
+    const a = sample(0, { timestamp: ts, pose: { x: 1, z: 1 } });
+    const b = sample(0, { timestamp: ts + 0.0003, pose: { x: 2, z: 2 } });
+    expect(Math.trunc(a.timestamp * 1000)).toBe(Math.trunc(b.timestamp * 1000));
+    expect((await post(base, a)).status).toBe(200);
+    const conflict = await post(base, b);
+    expect(conflict.status).toBe(409);
+    expect(conflict.json.message).toMatch(/^Conflict: a different sample for this vehicle_id and millisecond/);
+    // Identical stored fields (other trajectory, other sub-ms digits): idempotent.
+    expect((await post(base, { ...a, timestamp: ts + 0.0002, trajectory: [[0, 0]] })).status).toBe(200);
+    // Another vehicle or the next millisecond: no conflict.
+    expect((await post(base, { ...b, vehicle_id: 'car-2' })).status).toBe(200);
+    expect((await post(base, { ...b, timestamp: ts + 0.001 })).status).toBe(200);
+    await waitFor(() => parts.wal.stats().unshippedSamples === 0, 10_000, 'shipped');
+    const ms = Math.trunc(ts * 1000);
+    expect([...fake.stored].filter((l) => l.startsWith('telemetry,vehicle_id=car-1 ') && l.endsWith(` ${ms}`))).toEqual([
+      `telemetry,vehicle_id=car-1 pose_x=1,pose_z=1,steering=0.5,throttle=0.25 ${ms}`,
+    ]);
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(/^telemetry_duplicate_key_refused_total 1$/m);
+    expect(metrics).toMatch(/^telemetry_duplicate_key_identical_total 1$/m);
+    expect(metrics).toMatch(/^telemetry_requests_total\{outcome="conflict"\} 1$/m);
+    expect(metrics).toMatch(/^telemetry_key_index_keys 3$/m);
+  });
+
+  it('concurrent different samples for one key: exactly one 200, the others 409, and the store holds the acknowledged one', async () => {
+    const { base, parts } = await start();
+    const ts = Math.floor(Date.now()) / 1000;
+    const results = await Promise.all(Array.from({ length: 12 }, (_, i) => post(base, sample(0, { timestamp: ts + i * 0.00005, pose: { x: i, z: i } }))));
+    const ok = results.flatMap((r, i) => (r.status === 200 ? [i] : []));
+    expect(ok).toHaveLength(1);
+    expect(results.filter((r) => r.status === 409)).toHaveLength(11);
+    await waitFor(() => parts.wal.stats().unshippedSamples === 0, 10_000, 'shipped');
+    expect([...fake.stored]).toEqual([`telemetry,vehicle_id=car-1 pose_x=${ok[0]},pose_z=${ok[0]},steering=0.5,throttle=0.25 ${Math.trunc(ts * 1000)}`]);
+  });
+
+  it('a sample refused with 503 does not hold its key: a different sample for it is then accepted', async () => {
+    fake.decide = () => ({ status: 503 });
+    const { base } = await start({ WAL_MAX_SAMPLES: '1' });
+    expect((await post(base, sample(0))).status).toBe(200); // fills the log
+    const ts = Math.floor(Date.now()) / 1000 + 1;
+    expect((await post(base, sample(0, { timestamp: ts, pose: { x: 1, z: 1 } }))).status).toBe(503);
+    fake.decide = () => ({ status: 204 });
+    let status = 503;
+    for (let i = 0; i < 200 && status === 503; i++) {
+      status = (await post(base, sample(0, { timestamp: ts, pose: { x: 2, z: 2 } }))).status;
+      if (status === 503) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(status).toBe(200);
+  });
+
+  it('after a restart the index is rebuilt from the log, shipped records included: still 409 / 200', async () => {
+    const first = await start();
+    const ts = Math.floor(Date.now()) / 1000;
+    const a = sample(0, { timestamp: ts, pose: { x: 1, z: 1 } });
+    expect((await post(first.base, a)).status).toBe(200);
+    await waitFor(() => first.parts.wal.stats().unshippedSamples === 0, 10_000, 'shipped');
+    running = running.filter((r) => r !== first.entry);
+    await stop(first.entry);
+
+    const second = await start();
+    expect((await post(second.base, { ...a, pose: { x: 9, z: 9 } })).status).toBe(409);
+    expect((await post(second.base, a)).status).toBe(200);
+    expect(second.log.events.some((e) => e.event === 'durable_mode_ready' && (e as { keyIndex?: { restoredKeys?: number } }).keyIndex?.restoredKeys === 1)).toBe(true);
+  });
+
+  it('KEY_INDEX_MAX_KEYS=0 turns the check off (the second sample overwrites the first, as in InfluxDB)', async () => {
+    const { base } = await start({ KEY_INDEX_MAX_KEYS: '0' });
+    const ts = Math.floor(Date.now()) / 1000;
+    expect((await post(base, sample(0, { timestamp: ts }))).status).toBe(200);
+    expect((await post(base, sample(0, { timestamp: ts, pose: { x: 5, z: 5 } }))).status).toBe(200);
+  });
+
   it('registers itself as the durable mode when index.ts is imported (what server.ts does)', async () => {
     await import('./index');
     expect(modeFactory('durable')).toBe(durableMode);

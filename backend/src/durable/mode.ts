@@ -10,6 +10,7 @@ import { createBoundedBroadcaster } from './broadcaster';
 import { loadDurableConfig, type DurableConfig } from './config';
 import { createDurableIngestor, type DurableIngestor } from './ingestor';
 import { InfluxWriter } from './influxWriter';
+import { RecentKeyIndex } from './keyIndex';
 import { lockDataDir } from './lock';
 import { Shipper } from './shipper';
 import { createDurableValidator, type RejectionCounter } from './validate';
@@ -31,6 +32,11 @@ export async function createDurableMode(ctx: ModeContext): Promise<DurableModePa
   await mkdir(dc.dataDir, { recursive: true });
   const unlock = lockDataDir(dc.dataDir);
   try {
+    // A different sample for an acknowledged key (vehicle_id + ms) gets 409;
+    // the index is rebuilt from the log, whose shipped segments are kept
+    // long enough for that (a sample appended at t has a time <= t + W and
+    // can collide until its time + W: keep 2W plus margins).
+    const keyIndex = dc.keyIndexMaxKeys > 0 ? new RecentKeyIndex({ windowSec: config.skewWindowSec, maxKeys: dc.keyIndexMaxKeys }) : undefined;
     const wal = new WriteAheadLog({
       dir: join(dc.dataDir, 'wal'),
       segmentMaxBytes: dc.walSegmentBytes,
@@ -41,9 +47,11 @@ export async function createDurableMode(ctx: ModeContext): Promise<DurableModePa
       commitMaxBatch: dc.commitMaxBatch,
       maxPending: dc.maxPendingAppends,
       syncMode: dc.syncMode,
+      retainShippedMs: keyIndex ? 2 * config.skewWindowSec * 1000 + 5000 : 0,
       log,
     });
-    const recovery = await wal.open();
+    let restoredKeys = 0;
+    const recovery = await wal.open(keyIndex ? (line) => { if (keyIndex.restore(line)) restoredKeys++; } : undefined);
 
     // The API comes from /ping. If server.ts already pinged, use its answer;
     // otherwise (InfluxDB down at start) the writer asks /ping itself later.
@@ -73,6 +81,7 @@ export async function createDurableMode(ctx: ModeContext): Promise<DurableModePa
     const ingestor = createDurableIngestor({
       wal,
       shipper,
+      ...(keyIndex ? { keyIndex } : {}),
       rejections,
       recovery,
       drainMs: dc.drainMs,
@@ -93,6 +102,7 @@ export async function createDurableMode(ctx: ModeContext): Promise<DurableModePa
       recoveredSamples: recovery.unshippedSamples,
       truncatedBytes: recovery.truncatedBytes,
       recoveryMs: Math.round(recovery.durationMs),
+      keyIndex: keyIndex ? { maxKeys: keyIndex.maxKeys, restoredKeys } : 'off',
     });
     return {
       ingestor,

@@ -15,6 +15,7 @@
 import { appendFile, mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describeError, type LogSink } from '../jsonLog';
+import { mutantRetryLines, mutantSwallows4xx, mutantTruncatesBeforeConfirm } from '../mutants';
 import { FAILURE_CLASSES, type FailureClass, type WriteOutcome } from './influxWriter';
 import type { WalBatch, WriteAheadLog } from './wal';
 
@@ -160,7 +161,8 @@ export class Shipper {
         await this.pause(this.idlePollMs);
         continue;
       }
-      const result = await this.ship(batch.lines);
+      if (mutantTruncatesBeforeConfirm()) { await this.wal.ack(batch); await this.ship(batch.lines); continue; } // mutant zoo #14
+      const result = await this.ship(mutantRetryLines(batch.lines, this.s.consecutiveFailures)); // mutant zoo #7 (off by default)
       if (result.done) {
         const t = this.now();
         this.s.batchesShipped++;
@@ -222,7 +224,7 @@ export class Shipper {
   /** Send lines; on a permanent rejection split them until the bad ones are alone. */
   private async ship(lines: readonly string[]): Promise<ShipResult> {
     const outcome = await this.writer.write(lines, this.abort.signal);
-    if (outcome.kind === 'ok') return { done: true };
+    if (outcome.kind === 'ok' || mutantSwallows4xx(outcome)) return { done: true }; // mutant zoo #8 (off by default)
     this.s.failures[outcome.class]++;
     if (outcome.kind === 'retry') return { done: false, outcome };
     if (lines.length > 1) {

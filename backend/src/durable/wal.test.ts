@@ -310,6 +310,41 @@ describe('WriteAheadLog: shipping cursor and truncation', () => {
     expect(wal.stats().unshippedBytes).toBe(0);
   });
 
+  it('retainShippedMs keeps shipped segments (not re-shipped) and hands their records to open()\'s visitor', async () => {
+    let now = 1_000_000;
+    const wal = new WriteAheadLog({ dir, segmentMaxBytes: 100, retainShippedMs: 30_000, now: () => now });
+    await wal.open();
+    for (let i = 0; i < 12; i++) await wal.append(`m,vehicle_id=r f=${i} ${i}`);
+    expect(await drainAll(wal)).toHaveLength(12);
+    const kept = segmentFiles().length;
+    expect(kept).toBeGreaterThan(2); // shipped, but younger than 30 s
+    await wal.append('m,vehicle_id=r f=12 12'); // unshipped
+    await wal.close();
+
+    // Restart within the retention: every record is visited, only the unshipped one is shipped.
+    const seen: string[] = [];
+    const again = new WriteAheadLog({ dir, retainShippedMs: 30_000, now: () => now });
+    opened.push(again);
+    await again.open((l) => seen.push(l));
+    expect(seen).toEqual(Array.from({ length: 13 }, (_, i) => `m,vehicle_id=r f=${i} ${i}`));
+    expect(again.stats().unshippedSamples).toBe(1);
+    expect(await peekAll(again)).toEqual(['m,vehicle_id=r f=12 12']);
+
+    // Once older than the retention, shipped segments go (at the next ack or open).
+    now += 31_000;
+    await again.append('m,vehicle_id=r f=13 13');
+    await drainAll(again);
+    expect(segmentFiles().length).toBeLessThanOrEqual(2);
+    await again.close();
+    const seenLater: string[] = [];
+    const third = new WriteAheadLog({ dir, retainShippedMs: 30_000, now: () => now + 31_000 });
+    opened.push(third);
+    await third.open((l) => seenLater.push(l));
+    expect(seenLater).toEqual([]);
+    expect(third.stats().unshippedSamples).toBe(0);
+    expect(segmentFiles().length).toBe(1);
+  });
+
   it('a batch never crosses a segment and respects maxLines / maxBytes', async () => {
     const wal = await openWal({ segmentMaxBytes: 300 });
     for (let i = 0; i < 20; i++) await wal.append(`m f=${i} ${i}`);

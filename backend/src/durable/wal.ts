@@ -37,6 +37,7 @@ import { mkdir, open, readdir, readFile, rm, type FileHandle } from 'node:fs/pro
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { describeError, type LogSink } from '../jsonLog';
+import { mutantWalReplayBuffer } from '../mutants';
 
 export const SEGMENT_MAGIC = Buffer.from('TPWAL001', 'latin1');
 export const RECORD_HEADER_BYTES = 8;
@@ -90,6 +91,13 @@ export interface WalOptions {
   cursorPersistMs?: number;
   /** Test hook: called before each sync; may throw to simulate an I/O error. */
   beforeSync?: () => void | Promise<void>;
+  /**
+   * Keep a fully shipped segment until its newest record is this old (ms;
+   * 0 = delete at once). open() hands the records of kept segments to its
+   * visitor too, so the recent-key index (keyIndex.ts) is rebuilt from the
+   * samples acknowledged in that time, shipped or not.
+   */
+  retainShippedMs?: number;
 }
 
 export type AppendResult =
@@ -143,6 +151,8 @@ interface Segment {
   /** Verified / synced bytes (a reader never goes past this). */
   size: number;
   sealed: boolean;
+  /** Append time of its newest record (0 = none): shipped segments are kept until it is retainShippedMs old. */
+  lastAppendedAt: number;
 }
 
 interface Pending {
@@ -250,6 +260,7 @@ export class WriteAheadLog {
   private activeAllocated = 0;
   private readonly preallocateBytes: number;
   private zeros: Buffer | null = null;
+  private readonly retainShippedMs: number;
 
   private pending: Pending[] = [];
   private pendingBytes = 0;
@@ -293,10 +304,15 @@ export class WriteAheadLog {
     this.beforeSync = opts.beforeSync;
     this.cursorPersistMs = opts.cursorPersistMs ?? 200;
     this.preallocateBytes = opts.preallocateBytes ?? 1024 * 1024;
+    this.retainShippedMs = opts.retainShippedMs ?? 0;
   }
 
-  /** Recover what the directory holds and open a fresh segment for appends. */
-  async open(): Promise<RecoveryReport> {
+  /**
+   * Recover what the directory holds and open a fresh segment for appends.
+   * `visit` sees every verified record still on disk, oldest first: the
+   * unshipped ones and those of shipped segments kept by retainShippedMs.
+   */
+  async open(visit?: (line: string, appendedAt: number) => void): Promise<RecoveryReport> {
     if (this.opened) throw new Error('WAL already open');
     const t0 = performance.now();
     await mkdir(this.dir, { recursive: true });
@@ -312,12 +328,15 @@ export class WriteAheadLog {
     for (const name of names) {
       const id = Number(SEGMENT_RE.exec(name)![1]);
       const path = join(this.dir, name);
-      if (cursor && id < cursor.segmentId) {
+      const shipped = cursor !== null && id < cursor.segmentId;
+      if (shipped && this.retainShippedMs <= 0) {
         // Shipped already; its deletion was interrupted.
         await rm(path, { force: true });
         continue;
       }
-      const buf = await readFile(path);
+      let lastAppendedAt = 0;
+      const records: Array<[line: string, appendedAt: number, unshipped: boolean]> = [];
+      const buf = mutantWalReplayBuffer(await readFile(path), decodeRecord, SEGMENT_MAGIC.length); // mutant zoo #15 (off by default)
       let end: number;
       let unshippedFrom: number;
       if (buf.length < SEGMENT_MAGIC.length || !buf.subarray(0, SEGMENT_MAGIC.length).equals(SEGMENT_MAGIC)) {
@@ -326,10 +345,12 @@ export class WriteAheadLog {
         unshippedFrom = 0;
       } else {
         end = SEGMENT_MAGIC.length;
-        unshippedFrom = cursor && id === cursor.segmentId ? cursor.offset : SEGMENT_MAGIC.length;
+        unshippedFrom = shipped ? Infinity : cursor && id === cursor.segmentId ? cursor.offset : SEGMENT_MAGIC.length;
         for (;;) {
           const rec = decodeRecord(buf, end);
           if (typeof rec === 'string') break;
+          lastAppendedAt = Math.max(lastAppendedAt, rec.appendedAt);
+          if (visit) records.push([rec.line, rec.appendedAt, end >= unshippedFrom]);
           if (end >= unshippedFrom) {
             this.s.unshippedSamples++;
             this.s.unshippedBytes += rec.size;
@@ -337,7 +358,7 @@ export class WriteAheadLog {
           }
           end += rec.size;
         }
-        if (unshippedFrom > end) {
+        if (!shipped && unshippedFrom > end) {
           // The cursor points past the verified data (should not happen): trust the data.
           this.log('wal_cursor_beyond_data', { segment: name, cursor: unshippedFrom, end });
         }
@@ -360,19 +381,23 @@ export class WriteAheadLog {
           await fh.close();
         }
       }
-      if (end === 0) {
+      if (end === 0 || (shipped && lastAppendedAt < this.now() - this.retainShippedMs)) {
         await rm(path, { force: true });
         continue;
       }
-      this.segments.push({ id, path, size: end, sealed: true });
+      this.segments.push({ id, path, size: end, sealed: true, lastAppendedAt });
+      // Shipped records only while the segment is within the retention.
+      const recent = this.retainShippedMs > 0 && lastAppendedAt >= this.now() - this.retainShippedMs;
+      for (const [line, at, unshipped] of records) if (unshipped || recent) visit!(line, at);
     }
 
     if (cursor && this.segments.some((s) => s.id === cursor.segmentId)) {
       const seg = this.segments.find((s) => s.id === cursor.segmentId)!;
       this.cursor = { segmentId: cursor.segmentId, offset: Math.min(cursor.offset, seg.size) };
     } else {
-      const first = this.segments[0];
-      this.cursor = { segmentId: first ? first.id : 0, offset: SEGMENT_MAGIC.length };
+      // Kept shipped segments sit below the cursor's segment: never read them again.
+      const first = this.segments.find((s) => !cursor || s.id > cursor.segmentId);
+      this.cursor = { segmentId: first ? first.id : (cursor?.segmentId ?? 0), offset: SEGMENT_MAGIC.length };
     }
     this.oldestUnshippedAt = firstUnshippedAt;
     // Never reuse an id: one at or below the cursor's would count as shipped.
@@ -420,7 +445,7 @@ export class WriteAheadLog {
       await fh.close().catch(() => {});
       throw err;
     }
-    const seg: Segment = { id, path, size: SEGMENT_MAGIC.length, sealed: false };
+    const seg: Segment = { id, path, size: SEGMENT_MAGIC.length, sealed: false, lastAppendedAt: 0 };
     this.segments.push(seg);
     this.active = seg;
     this.activeFh = fh;
@@ -535,6 +560,7 @@ export class WriteAheadLog {
       this.s.syncs++;
       this.s.syncedRecords += batch.length;
       seg.size = at + buf.length;
+      seg.lastAppendedAt = Math.max(seg.lastAppendedAt, batch[batch.length - 1]!.appendedAt);
       for (const p of batch) p.resolve({ ok: true });
       this.notify();
     } catch (err) {
@@ -757,7 +783,8 @@ export class WriteAheadLog {
       moved = true;
     }
     if (moved) await this.persistCursor();
-    const doomed = this.segments.filter((s) => s.sealed && s.id < this.cursor.segmentId);
+    const keepAfter = this.now() - this.retainShippedMs;
+    const doomed = this.segments.filter((s) => s.sealed && s.id < this.cursor.segmentId && (this.retainShippedMs <= 0 || s.lastAppendedAt < keepAfter));
     if (doomed.length === 0) return;
     this.segments = this.segments.filter((s) => !doomed.includes(s));
     for (const s of doomed) {
