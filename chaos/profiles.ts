@@ -122,7 +122,8 @@ export const CHAOS_PROFILES: Record<ChaosProfile['name'], ChaosProfile> = {
   release: {
     name: 'release', numRuns: 100_000, repeats: 2, timeBudgetMs: 10 * 60_000, windowMs: 20_000,
     maxFaults: 8, maxFaultMs: 15_000, maxProcessFaults: 3, maxProcessFaultMs: 5_000,
-    drainMs: LIBRARY_FIRST_RETRY_MS + 5_000, publisher: COMPRESSED_PUBLISHER,
+    // A batch failing as a 15 s outage starts is retried 5..10 s and again 10..20 s later.
+    drainMs: 45_000, publisher: COMPRESSED_PUBLISHER,
   },
 };
 

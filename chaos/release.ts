@@ -25,6 +25,9 @@ import { loadStackConfig } from '../runners/stack/config';
 import { PROJECT_ROOT } from '../runners/stack/executables';
 import { withStack } from '../runners/stack/stack';
 
+/** A release plan runs ~20 s plus its drain: a share below this cannot shrink anything. */
+export const MIN_SHARE_MS = 3 * 60_000;
+
 export function releaseMinutes(arg: string | undefined, env: NodeJS.ProcessEnv = process.env): number {
   const raw = arg ?? env.TP_CHAOS_MINUTES ?? '30';
   const n = Number(raw);
@@ -83,6 +86,9 @@ async function main(): Promise<void> {
   const contract = process.env.TP_CONTRACT ? contractFrom(JSON.parse(process.env.TP_CONTRACT)) : DEFAULT_CONTRACT;
   const profile = { ...CHAOS_PROFILES.release };
   const deadline = Date.now() + minutes * 60_000;
+  if (minutes * 60_000 < CHAOS_CATALOGUE.length * (MIN_SHARE_MS + 60_000)) {
+    console.log(`[chaos:release] ${minutes} min is short for ${CHAOS_CATALOGUE.length} properties: each gets at least ${MIN_SHARE_MS / 60_000} min, so the run takes longer`);
+  }
 
   await withStack(loadStackConfig(), async (stack) => {
     const shared = stack.info;
@@ -90,8 +96,9 @@ async function main(): Promise<void> {
     const results: Array<{ title: string; outcome?: ChaosOutcome; skipped?: string }> = [];
     for (let i = 0; i < CHAOS_CATALOGUE.length; i++) {
       const def = CHAOS_CATALOGUE[i]!;
-      // An equal share of what is left, minus a minute for start-up and teardown.
-      const share = Math.max(30_000, (deadline - Date.now()) / (CHAOS_CATALOGUE.length - i) - 60_000);
+      // An equal share of what is left, minus a minute for start-up and
+      // teardown; never less than a few plans' worth.
+      const share = Math.max(MIN_SHARE_MS, (deadline - Date.now()) / (CHAOS_CATALOGUE.length - i) - 60_000);
       const target = await configuredChaosTarget(shared, { own: def.ownStack, label: def.name.replace(/[^a-z]/g, '').slice(0, 12) });
       try {
         const caps = capsOf(target.env);

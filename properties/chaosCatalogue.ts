@@ -60,7 +60,8 @@ export const CHAOS_CATALOGUE: ChaosPropertyDefinition[] = [
     ownStack: false,
     applies: () => true,
     plans: (p) => chaosPlanArb({
-      windowMs: p.windowMs,
+      // Memory, not endurance: a few seconds of 50 Hz x 66 kB already overflow the socket buffers.
+      windowMs: Math.min(p.windowMs, 6_000),
       ratesHz: [50],
       largest: true,
       maxTrackPoints: 1_500,

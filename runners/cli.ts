@@ -14,6 +14,7 @@
  */
 import { Command, Option } from 'commander';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { readJsonReport, writeAllReports } from '../reports/writers/index';
 import { writeHtmlReport } from '../reports/writers/html';
@@ -41,7 +42,7 @@ import { InfraError, runScenario } from './stress/runScenario';
 import { summarize } from './stress/summary';
 import { addZooCommand } from './zoo/cli';
 
-type CommonFlags = StackFlags & ScenarioFlags & { config?: string; out?: string; quiet?: boolean; warmup?: boolean };
+type CommonFlags = StackFlags & ScenarioFlags & { config?: string; out?: string; quiet?: boolean; warmup?: boolean; nice?: string };
 
 /** Everything printed goes through here, scrubbed of the secrets known so far. */
 const secrets: string[] = [];
@@ -73,7 +74,8 @@ function addStackOptions(cmd: Command): Command {
     .option('--allow-remote', 'allow non-loopback targets (never point a load test at production by accident)')
     .option('--out <dir>', 'output folder (default reports/out/<time>-<command>)')
     .option('--quiet', 'no progress line or step logs (CI is quiet anyway)')
-    .option('--no-warmup', 'skip the 2 s warm-up run before measuring');
+    .option('--no-warmup', 'skip the 2 s warm-up run before measuring')
+    .option('--nice <n>', 'run the load generator and the managed stack at this scheduling priority (nice, -20..19; negative needs root) so other work on a shared machine disturbs the measurement less');
 }
 
 function addScenarioOptions(cmd: Command): Command {
@@ -92,6 +94,16 @@ function addScenarioOptions(cmd: Command): Command {
 
 /** Load config and stack config; secrets registered for redaction. */
 function prepare(flags: CommonFlags): { file: CliConfigFile; stackConfig: StackConfig } {
+  if (flags.nice !== undefined) {
+    const nice = Number(flags.nice);
+    if (!Number.isInteger(nice) || nice < -20 || nice > 19) throw new ConfigError([`--nice: expected an integer within -20..19, got ${JSON.stringify(flags.nice)}`]);
+    try {
+      // Processes started from here on (influxd, toxiproxy, the backend) inherit it.
+      os.setPriority(nice);
+    } catch (err) {
+      throw new ConfigError([`--nice ${nice}: ${(err as Error).message} (a negative value needs root)`]);
+    }
+  }
   const file = readCliConfigFile(flags.config);
   const stackConfig = resolveStackConfig(flags, file);
   secrets.push(...secretsOf([stackConfig.apiKey, stackConfig.external?.influxToken, stackConfig.external?.sseToken, flags.apiKey, flags.influxToken]));
@@ -295,6 +307,7 @@ export function buildProgram(exit: (code: number) => void): Command {
     .option('--lag-bound-ms <ms>', 'storage lag bound (default 5000)')
     .option('--precision <r>', 'stop bisecting at this relative gap (default 0.15)')
     .option('--max-steps <n>', 'bound on steps (default 14)')
+    .option('--late-threshold-ms <ms>', 'a send this late counts against the load generator (default 100; 1% allowed)')
     .option('--min-rate <n>', 'exit 99 when the maximum reliable rate is below this')
     .action(wrap((flags: CommonFlags & SearchFlags & { scenario?: string; minRate?: string }) => cmdFindMaxRate(flags)));
   program.command('report <run.json>').description('re-render report.md, report.html and junit.xml from a run.json')

@@ -34,6 +34,7 @@ const SearchSchema = z.strictObject({
   maxSteps: z.number().int().min(2).max(40).optional(),
   perVehicleMaxHz: z.number().positive().max(1000).optional(),
   retriesWhenGeneratorBehind: z.number().int().min(0).max(5).optional(),
+  lateThresholdMs: z.number().min(1).max(10_000).optional(),
   criteria: z.strictObject({
     latencyP99Ms: z.number().positive().optional(),
     lagBoundMs: z.number().positive().optional(),
@@ -216,6 +217,7 @@ export interface SearchFlags {
   lagBoundMs?: string;
   precision?: string;
   maxSteps?: string;
+  lateThresholdMs?: string;
 }
 
 export function resolveSearch(file: CliConfigFile, f: SearchFlags): MaxRateSearch {
@@ -233,6 +235,7 @@ export function resolveSearch(file: CliConfigFile, f: SearchFlags): MaxRateSearc
   s.maxRate = intFlag('--max-rate', f.maxRate) ?? s.maxRate;
   s.precision = intFlag('--precision', f.precision) ?? s.precision;
   s.maxSteps = intFlag('--max-steps', f.maxSteps) ?? s.maxSteps;
+  s.lateThresholdMs = intFlag('--late-threshold-ms', f.lateThresholdMs) ?? s.lateThresholdMs;
   s.criteria.latencyP99Ms = intFlag('--slo-p99-ms', f.sloP99Ms) ?? s.criteria.latencyP99Ms;
   s.criteria.lagBoundMs = intFlag('--lag-bound-ms', f.lagBoundMs) ?? s.criteria.lagBoundMs;
   const problems: string[] = [];

@@ -2,7 +2,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { setupServer } from 'msw/node';
 import { http, HttpResponse } from 'msw';
-import { InfluxProbe, ProbeError, parseQueryResponse, prefixRegex, selectQuery } from './influxProbe';
+import { InfluxProbe, MAX_POLL_STRETCH_MS, ProbeError, StorePoller, nextPollDelayMs, parseQueryResponse, prefixRegex, selectQuery } from './influxProbe';
 
 const server = setupServer();
 beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
@@ -66,5 +66,36 @@ describe('InfluxProbe over HTTP', () => {
     await expect(probe.readPoints()).rejects.toThrow(/answered 503: boom/);
     server.use(http.get(`${BASE}/query`, () => HttpResponse.error()));
     await expect(probe.readPoints()).rejects.toThrow(/cannot reach InfluxDB at http:\/\/influx\.test/);
+  });
+});
+
+describe('StorePoller pacing', () => {
+  it('stretches after slow successful reads, at most to MAX_POLL_STRETCH_MS; never after a failed (stalled) read', () => {
+    expect(nextPollDelayMs(150, 10, true)).toBe(150);
+    expect(nextPollDelayMs(150, 100, true)).toBe(400);
+    // A read that hung 8 s on a SIGSTOPped influxd, then answered: poll again soon, not 32 s later.
+    expect(nextPollDelayMs(150, 8_000, true)).toBe(MAX_POLL_STRETCH_MS);
+    expect(nextPollDelayMs(150, 10_000, false)).toBe(150);
+    expect(nextPollDelayMs(2_000, 10_000, true)).toBe(2_000);
+  });
+
+  it('after a read that fails (InfluxDB unreachable) it records the error and keeps reading', async () => {
+    let calls = 0;
+    server.use(http.get(`${BASE}/query`, async () => {
+      calls++;
+      if (calls === 1) {
+        await new Promise((r) => setTimeout(r, 300));
+        return HttpResponse.text('stalled', { status: 503 });
+      }
+      return HttpResponse.text(JSON.stringify({ results: [{ statement_id: 0, series: [{ name: 'telemetry', tags: { vehicle_id: 'p-1' }, columns: ['time', 'pose_x', 'pose_z', 'steering', 'throttle'], values: [[1000, 1, 2, null, null]] }] }] }));
+    }));
+    const poller = new StorePoller(new InfluxProbe({ url: BASE, db: 'telemetry' }), { vehiclePrefix: 'p-' }, 50);
+    const t0 = Date.now();
+    poller.start();
+    for (let i = 0; i < 100 && poller.size === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    await poller.stop();
+    expect(poller.size).toBe(1);
+    expect(poller.errors).toHaveLength(1);
+    expect(poller.points()[0]!.firstSeenAtMs).toBeGreaterThanOrEqual(t0);
   });
 });

@@ -134,6 +134,27 @@ export class InfluxProbe {
   }
 }
 
+/**
+ * Longest pause a slow read may stretch the poll interval to. The stretch
+ * keeps a large run's reads from becoming load, but the poll interval is
+ * also the resolution of every "first seen" time: past a second it would
+ * turn into "late" verdicts of its own.
+ */
+export const MAX_POLL_STRETCH_MS = 1_000;
+
+/**
+ * The pause before the next read: a successful read that took `tookMs`
+ * stretches the interval to 4× its time (at most MAX_POLL_STRETCH_MS); a
+ * failed one (InfluxDB stalled, down or timing out) does not stretch it: that
+ * time was spent waiting, not loading the store, and the store must be read
+ * again as soon as it answers (a stalled read of 8–10 s used to push the next
+ * one 30–40 s away, so everything stored meanwhile looked late).
+ */
+export function nextPollDelayMs(intervalMs: number, tookMs: number, ok: boolean): number {
+  if (!ok) return intervalMs;
+  return Math.max(intervalMs, Math.min(tookMs * 4, MAX_POLL_STRETCH_MS));
+}
+
 /** A point with the first time the probe saw its key. */
 export interface ObservedPoint extends StoredPoint {
   key: string;
@@ -176,15 +197,14 @@ export class StorePoller {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
       const started = this.now();
-      this.inflight = this.pollOnce().finally(() => {
-        const took = this.now() - started;
-        this.schedule(Math.max(this.intervalMs, took * 4));
+      this.inflight = this.pollOnce().then((ok) => {
+        this.schedule(nextPollDelayMs(this.intervalMs, this.now() - started, ok));
       });
     }, delay);
   }
 
-  /** One read; merges what it finds. Errors are recorded, not thrown. */
-  async pollOnce(): Promise<void> {
+  /** One read; merges what it finds. Errors are recorded, not thrown (false). */
+  async pollOnce(): Promise<boolean> {
     const at = this.now();
     try {
       const points = await this.probe.readPoints(this.filter);
@@ -193,9 +213,11 @@ export class StorePoller {
         const prev = this.seen.get(key);
         this.seen.set(key, { ...p, key, firstSeenAtMs: prev?.firstSeenAtMs ?? at });
       }
+      return true;
     } catch (err) {
       this.lastError = err as Error;
       this.errors.push({ atMs: at, message: (err as Error).message });
+      return false;
     }
   }
 

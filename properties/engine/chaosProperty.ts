@@ -138,11 +138,23 @@ export async function runChaosProperty(p: ChaosProperty, s: ChaosSettings): Prom
       return await executeOnce(c);
     }
   };
-  const predicate = async (c: ChaosPlan): Promise<boolean> => {
+  // fast-check's time limit resolves fc.check while a predicate may still be
+  // running: never start one past the budget, and wait for the last one, so
+  // no execution outlives the property (and its target).
+  const deadline = started + s.timeBudgetMs;
+  let inflight: Promise<unknown> = Promise.resolve();
+  const predicate = (c: ChaosPlan): Promise<boolean> => {
+    const p = judge(c);
+    inflight = p.catch(() => undefined);
+    return p;
+  };
+  const judge = async (c: ChaosPlan): Promise<boolean> => {
     const key = chaosKey(c);
     const known = judged.get(key);
     if (known === 'passed') return true;
     if (known) { failures.set(c, known); return false; }
+    // Past the budget: not run, counted as passing (the minimal case so far stands).
+    if (Date.now() >= deadline) return true;
     let last = await runOnce(c);
     for (let i = 1; i < s.repeats && !last.judgement.ok; i++) {
       const again = await runOnce(c);
@@ -164,6 +176,7 @@ export async function runChaosProperty(p: ChaosProperty, s: ChaosSettings): Prom
     markInterruptAsFailure: false,
     endOnFailure: false,
   });
+  await inflight;
   const path = details.counterexamplePath ?? undefined;
   const byPolicyRuns = new Map<ChaosPlan['policy'], StageTotals[]>();
   for (const r of runs) byPolicyRuns.set(r.policy, [...(byPolicyRuns.get(r.policy) ?? []), r.stages]);
@@ -181,7 +194,20 @@ export async function runChaosProperty(p: ChaosProperty, s: ChaosSettings): Prom
     totals: sumReports(runs.map((r) => r.stages)),
     byPolicy: Object.fromEntries([...byPolicyRuns].map(([k, v]) => [k, sumReports(v)])),
   };
-  if (details.failed) {
+  // The budget ran out before fast-check saw a verdict (a plan longer than
+  // the budget): report what the executions themselves found.
+  const noVerdict = details.interrupted && !details.counterexample && details.errorInstance === undefined;
+  if (noVerdict) {
+    const failed = [...judged.values()].find((v): v is { attempt: ChaosAttempt; judgement: ChaosJudgement } => v !== 'passed');
+    outcome.ok = failed === undefined;
+    if (failed) {
+      const caseDir = writeChaosCase(p, outcome, failed.attempt, failed.judgement, 0);
+      outcome.failure = { ...failed, caseDir, shrinkSteps: 0 };
+      log(`[chaos ${p.name}] FAILED (time budget reached before shrinking: the case is not minimal): ${describeChaosPlan(failed.attempt.chaos).replace(/\n/g, '; ')}; ${caseDir}`);
+    } else {
+      log(`[chaos ${p.name}] time budget reached after ${runs.length} execution(s) without a failure`);
+    }
+  } else if (details.failed) {
     const c = details.counterexample?.[0];
     const f = c ? failures.get(c) : undefined;
     if (f) {

@@ -95,6 +95,8 @@ export const EnvironmentSchema = z.object({
   /** Whole machine during the run, % of all CPU time (/proc/stat): busy, and stolen by the hypervisor. */
   machineBusyPct: z.number().nullable().optional(),
   stealPct: z.number().nullable().optional(),
+  /** Scheduling priority (nice) of the load generator's process. */
+  nice: z.number().int().optional(),
 });
 export type RunEnvironment = z.infer<typeof EnvironmentSchema>;
 

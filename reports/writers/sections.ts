@@ -158,6 +158,7 @@ export function environmentTable(r: RunReport): Table | null {
       ['Load average 1/5/15 min at end', la(e.loadAvgEnd)],
       ['Whole machine during the run: CPU busy / stolen by the hypervisor', `${e.machineBusyPct == null ? DASH : `${e.machineBusyPct}%`} / ${e.stealPct == null ? DASH : `${e.stealPct}%`}`],
       ['Git commit', e.gitCommit ?? DASH],
+      ['Load generator priority (nice)', e.nice === undefined ? DASH : String(e.nice)],
     ],
   };
 }

@@ -60,5 +60,6 @@ export function captureEnvironment(loadAvgStart: number[], influxVersion: string
     influxVersion,
     gitCommit: gitCommit(),
     ...cpuShares(cpuStart, cpuTimes()),
+    nice: os.getPriority(),
   };
 }

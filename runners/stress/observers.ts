@@ -26,13 +26,16 @@ export function keepMetric(key: string): boolean {
   return key.startsWith('telemetry_') || key.startsWith('nodejs_eventloop_delay');
 }
 
-export function startObservers(stack: StackInfo, opts: { intervalMs?: number; maxSamples?: number } = {}): Observers {
+export function startObservers(stack: StackInfo, opts: { intervalMs?: number; resourceIntervalMs?: number; maxSamples?: number } = {}): Observers {
   const intervalMs = opts.intervalMs ?? 1000;
+  // CPU/RSS every 500 ms: sampling once a second on a clock of its own leaves some
+  // seconds of the run's series with two samples and others with none (gaps in the charts).
+  const resourceMs = opts.resourceIntervalMs ?? 500;
   const maxSamples = opts.maxSamples ?? 100_000;
   const backendPid = stack.backend.pid;
   const influxdPid = stack.influx.pid;
-  const backend = backendPid !== undefined ? startResourceSampler({ pid: backendPid, includeChildren: true, intervalMs, maxSamples }) : undefined;
-  const influxd = influxdPid !== undefined ? startResourceSampler({ pid: influxdPid, includeChildren: false, intervalMs, maxSamples }) : undefined;
+  const backend = backendPid !== undefined ? startResourceSampler({ pid: backendPid, includeChildren: true, intervalMs: resourceMs, maxSamples }) : undefined;
+  const influxd = influxdPid !== undefined ? startResourceSampler({ pid: influxdPid, includeChildren: false, intervalMs: resourceMs, maxSamples }) : undefined;
   const metrics = startMetricsScraper({ url: `${stack.backend.directUrl}/metrics`, intervalMs, keep: keepMetric, maxSamples });
   const influxStats: IntervalSampler<InfluxStatsSample> | undefined = stack.influx.major === 1
     ? startInfluxStatsSampler({ baseUrl: stack.influx.directUrl, intervalMs, maxSamples })

@@ -241,13 +241,20 @@ async function runPropertyOn(ctx: CheckContext, target: StackInfo, s: PropertyCh
         return sticky.judge(v);
       },
       contract: ctx.contract,
-      target: () => {
-        inFlight.begin();
-        return target;
-      },
+      target: () => target,
       backendLabel: labelOf(target.backend.spec ?? ctx.spec()),
       execute: { sseClients: s.sseClients },
-      ...extra,
+      // executePlan calls the nemesis exactly once per execution: count executions there.
+      executeFor: (plan: Plan) => {
+        const own = extra.executeFor?.(plan) ?? {};
+        return {
+          ...own,
+          nemesis: async (runStartMs: number) => {
+            inFlight.begin();
+            return own.nemesis ? own.nemesis(runStartMs) : [];
+          },
+        };
+      },
       failuresDir: ctx.failuresDir,
     },
     {
@@ -444,6 +451,9 @@ export const ZOO_CHECKS: readonly ZooCheck[] = [
       { windowMs: 1500 },
     ),
     judges: () => [ackStoredAfterHealing, noUnexpectedPoints],
+    // The drain ends one poll after every expected point is stored: poll slowly, so that
+    // duplicates a backend writes a flush later (legacy: 1 s) still show up as unexpected.
+    run: { pollIntervalMs: 1_500, drainBoundMs: 4_000 },
   }),
   chaosCheck({
     name: 'crash-during-outage',
