@@ -10,7 +10,7 @@ function outcome(name: string, ok: boolean): ChaosOutcome {
   const { perSample: _p, ...stages } = a.stages;
   return {
     ok, name, seed: 7, numRuns: 3, executions: 4, elapsedMs: 61_000, interrupted: false, replay: `TP_SEED=7 npx vitest run properties/chaos.prop.test.ts -t '${name}$'`,
-    runs: [], totals: sumReports([stages]), byPolicy: { jetson: sumReports([stages]) },
+    runs: [], totals: sumReports([stages]), byPolicy: { jetson: sumReports([stages]) }, unconfirmed: { count: 0 },
     ...(ok ? {} : { failure: { attempt: a, judgement: { ok: false, property: 'ack_stored_after_healing', details: ['stages: …', '[lost] testrun1#1'] }, caseDir: '/tmp/case', shrinkSteps: 3 } }),
   };
 }

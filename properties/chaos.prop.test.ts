@@ -20,6 +20,8 @@ import { labelOf } from './engine/selfTest';
 const profile = chaosProfile();
 const contract = process.env.TP_CONTRACT ? contractFrom(JSON.parse(process.env.TP_CONTRACT)) : DEFAULT_CONTRACT;
 const FILE = 'properties/chaos.prop.test.ts';
+/** The vitest timeout follows the budget actually used (TP_CHAOS_BUDGET_MS overrides the profile's). */
+const budgetMs = chaosSettings({ numRuns: profile.numRuns, repeats: profile.repeats, timeBudgetMs: profile.timeBudgetMs }).timeBudgetMs;
 
 describe(`chaos properties (${profile.name} profile)`, () => {
   for (const def of CHAOS_CATALOGUE) {
@@ -53,6 +55,6 @@ describe(`chaos properties (${profile.name} profile)`, () => {
       } finally {
         await target.stop();
       }
-    }, profile.timeBudgetMs * 2 + 120_000);
+    }, budgetMs * 2 + 120_000);
   }
 });

@@ -298,7 +298,14 @@ function recommendations(i: FindingsInput): string[] {
     recs.push(`**Keep the short flush interval (${legacyShort!.backend.flushIntervalMs} ms):** 10 Hz lag p99 ${ms(s10.lagP99Ms)}.`);
   }
   if (legacyDefault || legacyShort) {
-    recs.push('**Make the 200 mean "stored" (code).** In every legacy run the 200 was sent before the point left process memory (storage lag above is the proof: p50 lag ≫ p50 request latency). Either await the write (`writeApi.flush()` per request or group commit) or append to a local write-ahead log before answering — the reference backend\'s `durable` mode does the latter; compare it with `telemetry-proof matrix --backend-mode durable`.');
+    const durable = i.matrices.find((m) => m.backend.mode === 'durable');
+    const dt = durable ? totals(durable) : undefined;
+    const d10 = durable ? entry(durable, 'sustained-10hz')?.summary : undefined;
+    const dMax = i.maxRates.find((r) => r.backend.mode === 'durable');
+    recs.push('**Make the 200 mean "stored" (code).** In every legacy run the 200 was sent before the point left process memory (the lag above is the proof: p50 lag ≫ p50 request latency), so a crash loses whatever the WriteApi holds. Either await the write (`writeApi.flush()` per request or group commit) or append to a local write-ahead log before answering'
+      + (dt && durable
+        ? ` — the reference backend's \`durable\` mode does the latter, and over the same ${durable.entries.length} scenarios ${dt.ackedNotStored} of ${dt.acked} acknowledged samples were missing within 5 s (legacy default: ${tDefault?.ackedNotStored ?? '–'})${d10 ? `, with 10 Hz lag p50 ${ms(d10.lagP50Ms)} / p99 ${ms(d10.lagP99Ms)}` : ''}${dMax?.maxReliableRate ? ` and a maximum reliable rate of ${rate(dMax.maxReliableRate)}` : ''} (see "Durable mode").`
+        : ' — the reference backend\'s `durable` mode does the latter; compare it with `telemetry-proof matrix --backend-mode durable`.'));
   }
   const allMax = i.maxRates.filter((r) => r.maxReliableRate !== null);
   for (const r of allMax) {
@@ -313,10 +320,12 @@ function recommendations(i: FindingsInput): string[] {
   if (st && st.r.backendRssMaxBytes !== null && st.base.backendRssMaxBytes !== null) {
     recs.push(`**Respect back-pressure on the SSE stream (code).** Clients that stop reading make the backend buffer every broadcast: RSS ${fmtMiB(st.base.backendRssMaxBytes)} → ${fmtMiB(st.r.backendRssMaxBytes)} in a ${Math.round(st.r.durationMs / 1000)} s run at ${rate(st.r.totalRateHz)}. Drop or disconnect a client whose socket buffer is full (check \`res.write()\`'s return value / \`writableLength\`), and send dashboards a decimated stream.`);
   }
-  const heavy = i.matrices.map((m) => ({ m, h: entry(m, 'payload-heavy-10hz')?.summary, t: entry(m, 'sustained-10hz')?.summary })).find((x) => x.h && x.t);
+  // Prefer the short-flush legacy matrix (its 10 Hz run is not stretched by a long drain).
+  const heavy = [legacyShort, legacyDefault, ...i.matrices].filter((m): m is MatrixResult => m !== undefined)
+    .map((m) => ({ m, h: entry(m, 'payload-heavy-10hz')?.summary, t: entry(m, 'sustained-10hz')?.summary })).find((x) => x.h && x.t);
   if (heavy?.h && heavy.t) {
     const bytes = (profile: 'typical' | 'heavy'): number => Buffer.byteLength(JSON.stringify(jetsonPayload({ profile, runTag: 'size00' })(0, 0, Date.now())));
-    recs.push(`**Stop sending the track with every sample (publisher code).** The heavy payload (trajectory + track polylines, ${(bytes('heavy') / 1024).toFixed(0)} kB against ${(bytes('typical') / 1024).toFixed(1)} kB typical) took p50 ${ms(heavy.h.latencyP50Ms)} / p99 ${ms(heavy.h.latencyP99Ms)} against ${ms(heavy.t.latencyP50Ms)} / ${ms(heavy.t.latencyP99Ms)} for the typical one, and backend CPU ${pct1(heavy.h.backendCpuMeanPct)} vs ${pct1(heavy.t.backendCpuMeanPct)}, yet neither \`trajectory\` nor \`track\` is stored. Send the track once (or on change); a heavy body is also ${Math.round((bytes('heavy') / 102_400) * 100)}% of express.json()'s 100 kB limit: a longer track would make every sample a 413.`);
+    recs.push(`**Stop sending the track with every sample (publisher code).** The heavy payload (trajectory + track polylines, ${(bytes('heavy') / 1024).toFixed(0)} kB against ${(bytes('typical') / 1024).toFixed(1)} kB typical) took p50 ${ms(heavy.h.latencyP50Ms)} / p99 ${ms(heavy.h.latencyP99Ms)} against ${ms(heavy.t.latencyP50Ms)} / ${ms(heavy.t.latencyP99Ms)} for the typical one at 10 Hz (${label(heavy.m)}), and backend CPU ${pct1(heavy.h.backendCpuMeanPct)} vs ${pct1(heavy.t.backendCpuMeanPct)}, yet neither \`trajectory\` nor \`track\` is stored. Send the track once (or on change); a heavy body is also ${Math.round((bytes('heavy') / 102_400) * 100)}% of express.json()'s 100 kB limit: a longer track would make every sample a 413.`);
   }
   recs.push('**Alert on what the backend already knows (operations).** Export and alert on `telemetry_influx_write_failures_total`, `telemetry_influx_dropped_lines_total` and the age of the oldest unflushed point; run `telemetry-proof matrix` in CI against every backend change (exit code 99 on a threshold breach).');
   return recs.map((r) => `- ${r}`);
@@ -375,6 +384,7 @@ function durableHook(i: FindingsInput): string[] {
   for (const r of i.maxRates.filter((x) => x.backend.mode === 'durable')) {
     intro.push(`**${r.backendLabel}, find-max-rate:** maximum reliable rate ${r.maxReliableRate === null ? 'none' : rate(r.maxReliableRate)}${r.confirmed ? ' (confirmed)' : ''}${r.firstFailingRate !== null ? `; first failing ${rate(r.firstFailingRate)}: ${r.firstFailure.join('; ')}` : ''}.`);
   }
+  intro.push('The runs of each configuration happened one after another on the shared machine, so machine load differed between them (see each table\'s load average and the per-run busy share): compare ledgers and orders of magnitude, not the last millisecond of latency.');
   const lines = [...intro.flatMap((p) => [p, '']), '| scenario | ' + [...legacy, ...durable].map((m) => `${mdCell(label(m))}: acked / stored in drain / p99 / lag p99`).join(' | ') + ' |',
     '| --- | ' + [...legacy, ...durable].map(() => '---').join(' | ') + ' |'];
   const names = durable[0]!.entries.map((e) => e.summary.name);
