@@ -4,7 +4,8 @@
  * request rate against the same server.
  *
  *   npx tsx scripts/bench-publisher.ts [--runs 3] [--transports undici,raw] [--connections 64]
- *                                      [--step-seconds 5] [--start-rate 5000] [--max-rate 80000]
+ *       [--pipelining 1] [--step-seconds 5] [--start-rate 10000] [--max-rate 80000]
+ *       [--criterion throughput|ontime]
  *
  * Like for like: ONE trivial node:http server in a CHILD process (its own
  * event loop: on a 2-core box the server and the load tool each get a core)
@@ -37,12 +38,12 @@
  *
  * The machine may be shared: the 1-minute load average is printed with every
  * step; autocannon runs right before AND right after each transport's search
- * (ac → undici search → ac → raw search → ac), and each transport is compared
- * with the higher of the two autocannon figures around it (the nearest in
- * time, so both saw the same neighbours); --runs repeats everything to show
- * the spread.
- * CPU µs/request of the benchmark process (the load tool) is printed for
- * autocannon and each step: it is steadier than rates on a busy box.
+ * (ac → undici search → ac → raw search → ac; the order alternates between
+ * runs), and each transport is compared with the higher of the two
+ * autocannon figures around it (the nearest in time, so both saw the same
+ * neighbours); --runs repeats everything to show the spread. CPU µs per
+ * request of the benchmark process (the load tool) is printed for autocannon
+ * and each step: it is steadier than rates on a busy box.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -320,7 +321,9 @@ async function main(): Promise<void> {
       let ac = await runAutocannon(url);
       console.log(`autocannon: ${ac.line}`);
       const results: Bracketed[] = [];
-      for (const transport of TRANSPORTS) {
+      // Alternate the order between runs: whichever goes second meets a box that has been busy longer.
+      const order = run % 2 === 1 ? TRANSPORTS : [...TRANSPORTS].reverse();
+      for (const transport of order) {
         const acBefore = ac;
         const ceiling = await findCeiling(url, transport);
         ac = await runAutocannon(url);
@@ -330,6 +333,7 @@ async function main(): Promise<void> {
         results.push({ ceiling, acBefore, acAfter: ac, ac: acMax, ratio });
         console.log(`run ${run}: ${transport} ceiling (${CRITERION}) ${ceiling.rate} req/s = ${(ratio * 100).toFixed(1)} % of autocannon ${Math.round(acMax)} (before ${Math.round(acBefore.rate)}, after ${Math.round(ac.rate)}); highest on time ${ceiling.onTimeRate}${ceiling.bounded ? '' : ` (no rate failed twice up to --max-rate ${MAX_RATE})`}`);
       }
+      results.sort((a, b) => TRANSPORTS.indexOf(a.ceiling.transport) - TRANSPORTS.indexOf(b.ceiling.transport));
       runs.push({ run, loadStart, loadEnd: loads(), results });
     }
 

@@ -11,8 +11,14 @@
  *   - WAL replay time for 100 k samples (`backend/bench/wal-replay.ts`
  *     against the real influxd of a managed stack).
  *
- *   npx tsx backend/bench/side-by-side.ts [--legacy-flush-ms 1000] [--hold 5s] [--confirm-hold 15s]
- *        [--duration 20s] [--samples 100000] [--out reports/out/<time>-side-by-side] [--skip-max-rate]
+ *   npx tsx backend/bench/side-by-side.ts [--legacy-flush-ms 1000] [--hold 15s] [--confirm-hold 30s]
+ *        [--duration 20s] [--probe-ms 100] [--samples 100000] [--out reports/out/<time>-side-by-side] [--skip-max-rate]
+ *
+ * --probe-ms: the storage probe's poll interval (the stress runner's default
+ * is 500 ms, which is then the resolution of every lag figure). --hold: a
+ * find-max-rate step's hold; with a 1 s flush, legacy's lag is a 0–1 s
+ * sawtooth, and the "lag not growing" criterion fitted over a 5 s hold can
+ * read that sawtooth as growth: hold several flush periods.
  *
  * Every measurement is the stress CLI itself, run as a child process (each
  * with a fresh managed stack), so the figures are the ones `telemetry-proof`
@@ -38,8 +44,9 @@ function arg(name: string, def?: string): string | undefined {
 const flag = (name: string) => process.argv.includes(`--${name}`);
 
 const LEGACY_FLUSH = arg('legacy-flush-ms', '1000')!;
-const HOLD = arg('hold', '5s')!;
-const CONFIRM_HOLD = arg('confirm-hold', '15s')!;
+const HOLD = arg('hold', '15s')!;
+const CONFIRM_HOLD = arg('confirm-hold', '30s')!;
+const PROBE_MS = arg('probe-ms', '100')!;
 const DURATION = arg('duration', '20s')!;
 const SAMPLES = arg('samples', '100000')!;
 const OUT = resolve(arg('out', join(PROJECT_ROOT, 'reports', 'out', `${new Date().toISOString().replace(/[:.]/g, '-')}-side-by-side`))!);
@@ -89,7 +96,7 @@ async function measure(what: string, mode: Mode, args: string[]): Promise<string
   const loadBefore = load();
   const t0 = Date.now();
   log(`${mode.label}: ${what} (load ${loadBefore})`);
-  const exitCode = await cli([...args, ...mode.flags, '--out', dir, '--quiet'], join(dir, 'cli.log'));
+  const exitCode = await cli([...args, ...mode.flags, '--config', join(OUT, 'side-by-side.config.json'), '--out', dir, '--quiet'], join(dir, 'cli.log'));
   const m: Measured = { what, mode: mode.key, loadBefore, loadAfter: load(), wallMs: Date.now() - t0, exitCode };
   measurements.push(m);
   log(`${mode.label}: ${what} done in ${Math.round(m.wallMs / 1000)} s, exit ${exitCode} (load ${m.loadAfter})`);
@@ -134,6 +141,9 @@ const pct = (a: number | null | undefined, b: number | null | undefined) => (a &
 
 async function main(): Promise<void> {
   mkdirSync(OUT, { recursive: true });
+  // Scenario defaults for every measurement (both modes alike).
+  const configFile = join(OUT, 'side-by-side.config.json');
+  writeFileSync(configFile, JSON.stringify({ defaults: { probeIntervalMs: Number(PROBE_MS) } }, null, 2) + '\n');
   const started = Date.now();
   const loadStart = load();
   log(`side-by-side → ${OUT}`);
@@ -184,7 +194,8 @@ async function main(): Promise<void> {
     ...measurements.map((m) => `| ${m.what} | ${m.mode} | ${m.loadBefore} | ${m.loadAfter} | ${Math.round(m.wallMs / 1000)} s | ${m.exitCode} |`)].join('\n');
   const md = [
     `# Legacy vs durable, side by side (${new Date().toISOString()})`, '',
-    `Command: \`npx tsx backend/bench/side-by-side.ts ${process.argv.slice(2).join(' ')}\` — ${Math.round((Date.now() - started) / 1000)} s. Load average at start ${loadStart}, at end ${load()} (2 cores, shared).`, '',
+    `Command: \`npx tsx backend/bench/side-by-side.ts ${process.argv.slice(2).join(' ')}\` — ${Math.round((Date.now() - started) / 1000)} s. Load average at start ${loadStart}, at end ${load()} (2 cores, shared). `
+      + `Storage probe every ${PROBE_MS} ms (lag resolution); find-max-rate holds ${HOLD}, confirmation ${CONFIRM_HOLD}; runs ${DURATION} each.`, '',
     table, '',
     '## WAL replay output', '', '```', ...replay.lines, '```', '',
     '## Load during each measurement', '', loads, '',

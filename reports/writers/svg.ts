@@ -60,7 +60,8 @@ const r1 = (v: number): string => (Math.round(v * 10) / 10).toString();
 
 export function renderLineChart(spec: ChartSpec): string {
   const W = spec.width ?? 720, H = spec.height ?? 230;
-  const L = 64, R = 14, T = 44, B = 32;
+  // L leaves room for tick labels like "40000 ms" left of the plot and the rotated axis label left of them.
+  const L = 78, R = 14, T = 44, B = 32;
   const pw = W - L - R, ph = H - T - B;
   const fmt = spec.yFormat ?? ((v: number) => String(v));
   const series = spec.series.map((s) => ({ ...s, points: decimate(s.points) }));

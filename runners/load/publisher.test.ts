@@ -101,6 +101,26 @@ describe.each<PublisherTransport>(['undici', 'raw'])('runPublisher (open model, 
     }
   });
 
+  it('times out requests queued behind hung connections, never sends them past their deadline, and ends', async () => {
+    server = await startTestServer({ kind: 'hang' });
+    const { records, sink } = collect();
+    const res = await runPublisher({
+      url: server.origin + PATH, vehicles: 10, rateHz: 100, durationMs: 500, connections: 2, timeoutMs: 100,
+      payload: jetsonPayload({ profile: 'minimal' }), onRecord: sink,
+    });
+    expect(res.sent).toBe(500);
+    expect(res.errorsByClass.timeout).toBe(500);
+    expect(res.unresolvedAtEnd).toBe(0);
+    expect(records).toHaveLength(500);
+    // Most waited for one of the 2 connections and timed out while waiting: never written.
+    expect(server.received.length).toBeLessThan(250);
+    const arrived = new Map(server.received.map((r) => [(JSON.parse(r.body) as { timestamp: number }).timestamp, r.atMs]));
+    for (const r of records) {
+      const at = arrived.get(r.timestamp!);
+      if (at !== undefined) expect(at).toBeLessThanOrEqual(r.completedMs + 5);
+    }
+  });
+
   it('classifies a closed port as connection refused', async () => {
     const port = await freePort();
     const { records, sink } = collect();

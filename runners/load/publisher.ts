@@ -256,6 +256,8 @@ class Exchange implements Dispatcher.DispatchHandler, RawHandler {
   status = 0;
   body = '';
   done = false;
+  /** Handed to the transport and not yet given back (see UndiciTransport's gate). */
+  inTransport = false;
   /** Cancels the request once it has a connection (set by onConnect). */
   abort: ((err?: Error) => void) | null = null;
 
@@ -290,10 +292,12 @@ class Exchange implements Dispatcher.DispatchHandler, RawHandler {
 
   onComplete(): void {
     this.run.finish(this, null);
+    this.run.released(this);
   }
 
   onError(err: Error): void {
     this.run.finish(this, err);
+    this.run.released(this);
   }
 }
 
@@ -306,13 +310,29 @@ export async function runPublisher(options: PublisherOptions): Promise<Publisher
 /** The HTTP client under the publisher: sends one POST body with an Exchange as its handler. */
 interface Transport {
   send(body: string, ex: Exchange): void;
+  /** The exchange's request is over (its handler got onComplete / onError). */
+  released(ex: Exchange): void;
   close(): Promise<void>;
   destroy(err: Error): Promise<void>;
 }
 
+/**
+ * undici Pool behind a gate: at most connections × pipelining requests are
+ * inside undici; the rest wait here, in order. A request that times out
+ * while waiting is dropped here without ever reaching undici. (Without the
+ * gate, timed-out requests stay queued inside undici, whose abort function
+ * only comes with onConnect; after an overload undici then works through
+ * them one event-loop turn each: ~40 s of CPU after 100 k timeouts, and
+ * pool.close() waits for all of it.)
+ */
 class UndiciTransport implements Transport {
   private readonly pool: Pool;
   private readonly pipelined: boolean;
+  private readonly limit: number;
+  private held = 0;
+  private readonly waitingEx: (Exchange | undefined)[] = [];
+  private readonly waitingBody: (string | undefined)[] = [];
+  private waitingHead = 0;
 
   constructor(origin: string, private readonly path: string, private readonly headers: string[], cfg: ResolvedConfig) {
     this.pool = new Pool(origin, {
@@ -325,22 +345,83 @@ class UndiciTransport implements Transport {
       bodyTimeout: cfg.timeoutMs * 2,
     });
     this.pipelined = cfg.pipelining > 1;
+    this.limit = cfg.connections * cfg.pipelining;
   }
 
   send(body: string, ex: Exchange): void {
-    // A fresh options object per request: the pool may queue it as is.
-    if (!this.pipelined) {
-      this.pool.dispatch({ path: this.path, method: 'POST', headers: this.headers, body }, ex);
+    if (this.held < this.limit && this.waitingHead === this.waitingEx.length) {
+      this.dispatch(body, ex);
     } else {
-      // undici pipelines only requests marked idempotent and non-blocking (a
-      // POST otherwise waits for the connection to be idle). The price: undici
-      // may re-send requests pipelined behind one whose connection failed.
-      this.pool.dispatch({ path: this.path, method: 'POST', headers: this.headers, body, idempotent: true, blocking: false }, ex);
+      this.waitingEx.push(ex);
+      this.waitingBody.push(body);
     }
   }
 
-  close(): Promise<void> { return this.pool.close(); }
-  destroy(err: Error): Promise<void> { return this.pool.destroy(err); }
+  released(ex: Exchange): void {
+    if (!ex.inTransport) return;
+    ex.inTransport = false;
+    this.held--;
+    while (this.held < this.limit && this.waitingHead < this.waitingEx.length) {
+      const next = this.waitingEx[this.waitingHead]!;
+      const body = this.waitingBody[this.waitingHead]!;
+      this.waitingEx[this.waitingHead] = undefined;
+      this.waitingBody[this.waitingHead] = undefined;
+      this.waitingHead++;
+      if (next.done) continue; // timed out while waiting: never sent
+      try {
+        this.dispatch(body, next);
+      } catch (err) {
+        next.onError(err as Error);
+      }
+    }
+    if (this.waitingHead === this.waitingEx.length) {
+      this.waitingEx.length = 0;
+      this.waitingBody.length = 0;
+      this.waitingHead = 0;
+    } else if (this.waitingHead > 4096 && this.waitingHead * 2 > this.waitingEx.length) {
+      this.waitingEx.splice(0, this.waitingHead);
+      this.waitingBody.splice(0, this.waitingHead);
+      this.waitingHead = 0;
+    }
+  }
+
+  private dispatch(body: string, ex: Exchange): void {
+    this.held++;
+    ex.inTransport = true;
+    try {
+      // A fresh options object per request: undici keeps it until the request is written.
+      if (!this.pipelined) {
+        this.pool.dispatch({ path: this.path, method: 'POST', headers: this.headers, body }, ex);
+      } else {
+        // undici pipelines only requests marked idempotent and non-blocking (a
+        // POST otherwise waits for the connection to be idle). The price: undici
+        // may re-send requests pipelined behind one whose connection failed.
+        this.pool.dispatch({ path: this.path, method: 'POST', headers: this.headers, body, idempotent: true, blocking: false }, ex);
+      }
+    } catch (err) {
+      // (undici reports its own errors through onError, which released it already.)
+      if (ex.inTransport) { ex.inTransport = false; this.held--; }
+      throw err;
+    }
+  }
+
+  /** Called once nothing is in flight: whatever still waits here timed out already. */
+  close(): Promise<void> {
+    this.dropWaiting();
+    return this.pool.close();
+  }
+
+  destroy(err: Error): Promise<void> {
+    // The publisher finishes the exchanges still waiting here itself (class 'aborted').
+    this.dropWaiting();
+    return this.pool.destroy(err);
+  }
+
+  private dropWaiting(): void {
+    this.waitingEx.length = 0;
+    this.waitingBody.length = 0;
+    this.waitingHead = 0;
+  }
 }
 
 class RawTransport implements Transport {
@@ -357,6 +438,8 @@ class RawTransport implements Transport {
   }
 
   send(body: string, ex: Exchange): void { this.pool.dispatch(body, ex); }
+  /** The raw pool drops timed-out requests from its own queue as it reaches them. */
+  released(): void { /* nothing to do */ }
   close(): Promise<void> { return this.pool.close(); }
   destroy(err: Error): Promise<void> { return this.pool.destroy(err); }
 }
@@ -570,6 +653,10 @@ class PublisherRun {
   }
 
   // ---- completion --------------------------------------------------------
+
+  released(ex: Exchange): void {
+    this.transport.released(ex);
+  }
 
   finish(ex: Exchange, err: unknown): void {
     if (ex.done) return;

@@ -368,6 +368,25 @@ describe('RawHttpPool (raw HTTP/1.1 transport)', () => {
     expect(s.connections()).toBe(1);
   });
 
+  it('close() ends at once when the requests still queued were cancelled (none waits for the server to drop idle connections)', async () => {
+    const s = await scriptedServer((n) => (n === 0 ? 'hang' : ['HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok']));
+    const p = pool(s.origin, { connections: 1 });
+    const a = new Rec();
+    p.dispatch('{}', a);
+    await until(() => s.requests() === 1, 5000);
+    // Two more wait for the only connection, and are cancelled when they get it (timed out while queued).
+    const cancelled = [new Rec(new Error('timed out while queued')), new Rec(new Error('timed out while queued'))];
+    for (const h of cancelled) p.dispatch('{}', h);
+    a.abortFn!(new Error('timeout')); // drops the connection; a replacement opens for the queue
+    const outcome = await Promise.race([
+      p.close().then(() => 'closed'),
+      new Promise((r) => setTimeout(() => r('still waiting after 5 s'), 5000)),
+    ]);
+    expect(outcome).toBe('closed');
+    expect(cancelled.map((h) => h.error?.message)).toEqual(['timed out while queued', 'timed out while queued']);
+    expect(s.requests()).toBe(1); // the cancelled ones were never written
+  }, 15_000);
+
   it('pipelines when asked: replies are matched to requests in order on one connection', async () => {
     const s = await httpServer((req, res) => { setTimeout(() => res.end(req.body), 20); });
     const p = pool(s.origin, { connections: 1, pipelining: 3 });

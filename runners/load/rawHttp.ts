@@ -332,21 +332,19 @@ class Conn implements ReplySink {
   constructor(private readonly pool: RawHttpPool, host: string, port: number) {
     // One abort function per connection, not per request (see onAbort).
     this.abort = (err) => this.onAbort(err);
-    const s = process.env.TP_RAW_ONREAD === '0'
-      ? net.connect({ host, port, noDelay: true })
-      : net.connect({
-        host, port, noDelay: true,
-        // Reads go straight to the parser in one buffer shared by the pool's
-        // sockets (the parser consumes each read before returning and copies
-        // what it keeps): no Buffer per read, no Readable stream machinery.
-        onread: {
-          buffer: pool.readBuffer,
-          callback: (n: number, buf: Uint8Array): boolean => {
-            this.parser.execute(Buffer.from(buf.buffer, buf.byteOffset, n));
-            return true; // keep reading
-          },
+    const s = net.connect({
+      host, port, noDelay: true,
+      // Reads go straight to the parser in one buffer shared by the pool's
+      // sockets (the parser consumes each read before returning and copies
+      // what it keeps): no Buffer per read, no Readable stream machinery.
+      onread: {
+        buffer: pool.readBuffer,
+        callback: (n: number, buf: Uint8Array): boolean => {
+          this.parser.execute(Buffer.from(buf.buffer, buf.byteOffset, n));
+          return true; // keep reading
         },
-      });
+      },
+    });
     this.socket = s;
     s.on('connect', () => {
       if (this.connectTimer) clearTimeout(this.connectTimer);
@@ -354,7 +352,6 @@ class Conn implements ReplySink {
       this.ready = true;
       this.pool.onReady(this);
     });
-    if (process.env.TP_RAW_ONREAD === '0') s.on('data', (d: Buffer) => this.parser.execute(d));
     s.on('end', () => { if (!this.parser.end()) this.onClose(); });
     s.on('error', (e: Error) => { this.error ??= e; });
     s.on('close', () => this.onClose());
@@ -565,6 +562,7 @@ export class RawHttpPool {
     if (first) c.write(this.head, first.body, first.handler);
     this.feed(c);
     this.offer(c);
+    if (this.closed) this.maybeClosed();
   }
 
   /** @internal A reply completed on a kept-alive connection. */
@@ -613,9 +611,13 @@ export class RawHttpPool {
     return n;
   }
 
-  /** Let in-flight requests finish, then close every connection. */
+  /** Let queued and in-flight requests finish, then close every connection. */
   close(): Promise<void> {
     this.closed = true;
+    // Hand the queue to every idle connection now: requests cancelled while
+    // queued are dropped at once, instead of waiting for a reply to free a
+    // connection (or for the server to close an idle one).
+    for (const c of [...this.conns]) if (c.ready && !c.dead) this.feed(c);
     return new Promise((resolve) => { this.closeWaiters.push(resolve); this.maybeClosed(); });
   }
 

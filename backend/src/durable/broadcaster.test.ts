@@ -106,6 +106,31 @@ describe('bounded SSE broadcaster', () => {
     expect(b.metrics()).toContain('telemetry_sse_dropped_clients_total 1');
   });
 
+  it('bounds all clients together: several stalled clients share the total bound, the one furthest behind goes first, a fast one stays', async () => {
+    const perClient = 512 * 1024;
+    const total = 600 * 1024;
+    const b = createBoundedBroadcaster({ maxBufferBytes: perClient, maxTotalBufferBytes: total, heartbeatMs: 0 });
+    const url = await serve(b);
+    const stalled = [await connect(url, true), await connect(url, true), await connect(url, true)];
+    const fast = await connect(url, false);
+    await waitFor(() => b.clientCount() === 4);
+    let maxBuffered = 0;
+    let sent = 0;
+    for (let i = 0; i < 1000 && b.stats().droppedClients < 3; i++) {
+      b.broadcast(payload(i, 30_000));
+      sent++;
+      maxBuffered = Math.max(maxBuffered, b.stats().bufferedBytes);
+      await new Promise((r) => setImmediate(r));
+    }
+    void stalled;
+    await waitFor(() => b.stats().droppedClients === 3);
+    expect(b.stats().clients).toBe(1);
+    // The total bound, plus at most one frame per client in flight.
+    expect(maxBuffered).toBeLessThanOrEqual(total + 4 * 31_000);
+    await waitFor(() => (fast.text().match(/^data: /gm) ?? []).length === sent);
+    expect(b.metrics()).toContain(`telemetry_sse_buffer_limit_total_bytes ${total}`);
+  });
+
   it('sends one frame larger than the bound to a client whose buffer is empty', async () => {
     const b = createBoundedBroadcaster({ maxBufferBytes: 1000, heartbeatMs: 0 });
     const url = await serve(b);

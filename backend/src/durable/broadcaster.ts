@@ -3,9 +3,12 @@
  *
  * Each client may have at most `maxBufferBytes` of events waiting in memory
  * (Node's own socket write buffer, `res.writableLength`, is that buffer:
- * res.write() returning false means it is above the high-water mark).
- * An event that would take a client past the bound disconnects that client
- * instead (counted in telemetry_sse_dropped_clients_total): a slow reader can
+ * res.write() returning false means it is above the high-water mark), and
+ * all clients together at most `maxTotalBufferBytes` (so memory stays bounded
+ * however many slow dashboards connect). An event that would take a client
+ * that is already behind past its bound disconnects that client instead; one
+ * that would take the total past its bound first disconnects the clients
+ * furthest behind (counted in telemetry_sse_dropped_clients_total): a slow reader can
  * never make memory grow without bound, and it reconnects (EventSource does
  * so by itself, after the `retry:` delay) to a live stream. Fast clients are
  * unaffected. The app calls broadcast() only after the ingest promise
@@ -24,6 +27,8 @@ import { promMetric } from '../promText';
 export interface BoundedBroadcasterOptions {
   /** Per-client bound on bytes waiting to be sent. */
   maxBufferBytes?: number;
+  /** Bound on bytes waiting for all clients together (default: maxBufferBytes). */
+  maxTotalBufferBytes?: number;
   /** 0 disables the heartbeat. */
   heartbeatMs?: number;
   log?: LogSink;
@@ -31,11 +36,12 @@ export interface BoundedBroadcasterOptions {
 
 export interface BoundedBroadcaster extends Broadcaster {
   metrics(): string;
-  stats(): { clients: number; droppedClients: number; events: number; bufferedBytes: number; maxBufferBytes: number };
+  stats(): { clients: number; droppedClients: number; events: number; bufferedBytes: number; maxBufferBytes: number; maxTotalBufferBytes: number };
 }
 
 export function createBoundedBroadcaster(opts: BoundedBroadcasterOptions = {}): BoundedBroadcaster {
   const maxBufferBytes = opts.maxBufferBytes ?? 1024 * 1024;
+  const maxTotalBufferBytes = opts.maxTotalBufferBytes ?? maxBufferBytes;
   const heartbeatMs = opts.heartbeatMs ?? 15_000;
   const log = opts.log ?? (() => {});
   const clients = new Set<Response>();
@@ -72,6 +78,20 @@ export function createBoundedBroadcaster(opts: BoundedBroadcasterOptions = {}): 
     res.write(frame);
   }
 
+  /** Make room for `bytes` more under the total bound: drop the clients furthest behind. */
+  function makeRoom(bytes: number): void {
+    if (mutantUnboundedSse()) return;
+    let total = 0;
+    for (const res of clients) total += res.writableLength;
+    for (let guard = clients.size; guard > 0 && total + bytes > maxTotalBufferBytes; guard--) {
+      let worst: Response | null = null;
+      for (const res of clients) if (res.writableLength > 0 && (!worst || res.writableLength > worst.writableLength)) worst = res;
+      if (!worst) return; // nobody is behind: in-flight frames of clients that keep up
+      total -= worst.writableLength;
+      drop(worst, bytes);
+    }
+  }
+
   function ensureHeartbeat(): void {
     if (heartbeat || heartbeatMs <= 0) return;
     heartbeat = setInterval(() => {
@@ -98,6 +118,7 @@ export function createBoundedBroadcaster(opts: BoundedBroadcasterOptions = {}): 
       if (clients.size === 0) return;
       const frame = sseDataFrame(payload);
       const bytes = Buffer.byteLength(frame);
+      makeRoom(bytes);
       for (const res of [...clients]) send(res, frame, bytes);
     },
 
@@ -116,7 +137,7 @@ export function createBoundedBroadcaster(opts: BoundedBroadcasterOptions = {}): 
     stats() {
       let bufferedBytes = 0;
       for (const res of clients) bufferedBytes += res.writableLength;
-      return { clients: clients.size, droppedClients, events, bufferedBytes, maxBufferBytes };
+      return { clients: clients.size, droppedClients, events, bufferedBytes, maxBufferBytes, maxTotalBufferBytes };
     },
 
     metrics(): string {
@@ -125,8 +146,9 @@ export function createBoundedBroadcaster(opts: BoundedBroadcasterOptions = {}): 
         promMetric('telemetry_sse_clients', 'gauge', 'Connected SSE clients.', s.clients),
         promMetric('telemetry_sse_dropped_clients_total', 'counter', 'SSE clients disconnected for falling behind (buffer bound reached).', s.droppedClients),
         promMetric('telemetry_sse_events_total', 'counter', 'Acknowledged payloads broadcast to SSE clients.', s.events),
-        promMetric('telemetry_sse_buffered_bytes', 'gauge', 'Bytes waiting in memory for SSE clients (each bounded).', s.bufferedBytes),
+        promMetric('telemetry_sse_buffered_bytes', 'gauge', 'Bytes waiting in memory for SSE clients (bounded per client and in total).', s.bufferedBytes),
         promMetric('telemetry_sse_client_buffer_limit_bytes', 'gauge', 'Per-client bound on waiting bytes.', s.maxBufferBytes),
+        promMetric('telemetry_sse_buffer_limit_total_bytes', 'gauge', 'Bound on waiting bytes for all SSE clients together.', s.maxTotalBufferBytes),
       ].join('');
     },
   };

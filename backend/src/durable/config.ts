@@ -23,6 +23,8 @@ export interface DurableConfig {
   influxWriteTimeoutMs: number;
   influxApi: 'auto' | 'v1' | 'v2';
   sseClientMaxBufferBytes: number;
+  /** All SSE clients together (default: the per-client bound). */
+  sseMaxTotalBufferBytes: number;
   sseHeartbeatMs: number;
   /** SIGTERM: how long to keep shipping before exiting (the rest stays in the log). */
   drainMs: number;
@@ -101,6 +103,7 @@ export function loadDurableConfig(env: Record<string, string | undefined>, share
     influxWriteTimeoutMs: int('INFLUX_WRITE_TIMEOUT_MS', 10_000, 100, 600_000),
     influxApi: oneOf('INFLUX_API', 'auto', ['auto', 'v1', 'v2'] as const),
     sseClientMaxBufferBytes: bytes('SSE_CLIENT_MAX_BUFFER_BYTES', '1mb'),
+    sseMaxTotalBufferBytes: bytes('SSE_MAX_BUFFER_BYTES_TOTAL', get('SSE_CLIENT_MAX_BUFFER_BYTES') ?? '1mb'),
     sseHeartbeatMs: int('SSE_HEARTBEAT_MS', 15_000, 0, 3_600_000),
     drainMs: int('SHUTDOWN_DRAIN_MS', defaultDrain, 0, 3_600_000),
     keyIndexMaxKeys: int('KEY_INDEX_MAX_KEYS', 262_144, 0, 100_000_000),

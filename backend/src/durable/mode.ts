@@ -106,7 +106,7 @@ export async function createDurableMode(ctx: ModeContext): Promise<DurableModePa
     });
     return {
       ingestor,
-      broadcaster: createBoundedBroadcaster({ maxBufferBytes: dc.sseClientMaxBufferBytes, heartbeatMs: dc.sseHeartbeatMs, log }),
+      broadcaster: createBoundedBroadcaster({ maxBufferBytes: dc.sseClientMaxBufferBytes, maxTotalBufferBytes: dc.sseMaxTotalBufferBytes, heartbeatMs: dc.sseHeartbeatMs, log }),
       validate: createDurableValidator(config.skewWindowSec, rejections),
       influxWritePath,
       bodyLimit: dc.bodyLimit,
