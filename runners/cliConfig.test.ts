@@ -66,6 +66,10 @@ describe('config file', () => {
     expect(resolveScenario('my-fleet', cfg, {})).toMatchObject({ name: 'my-fleet', vehicles: 20, durationMs: 9000 });
     expect(problems(() => resolveScenario('nope', cfg, {}))[0]).toMatch(/unknown scenario "nope"/);
     expect(problems(() => resolveScenario('sustained-10hz', cfg, { rate: 'fast' }))[0]).toMatch(/--rate: expected a number/);
+    expect(resolveScenario('sustained-10hz', cfg, {}).transport).toBe('undici');
+    expect(resolveScenario('sustained-10hz', { scenarios: { 'sustained-10hz': { transport: 'raw' } } }, {}).transport).toBe('raw');
+    expect(resolveScenario('sustained-10hz', cfg, { transport: 'raw' }).transport).toBe('raw');
+    expect(problems(() => resolveScenario('sustained-10hz', cfg, { transport: 'curl' })).join('\n')).toMatch(/transport/);
   });
 
   it('reads k6-style threshold flags', () => {

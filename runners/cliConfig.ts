@@ -76,6 +76,7 @@ export interface ScenarioFlags {
   sseReader?: string;
   network?: string;
   payload?: string;
+  transport?: string;
   drain?: string;
   seed?: string;
   threshold?: string[];
@@ -178,6 +179,7 @@ export function scenarioFlagOverrides(f: ScenarioFlags): Record<string, unknown>
   if (f.sseReader !== undefined) o.sseReader = f.sseReader;
   if (f.network !== undefined) o.network = f.network;
   if (f.payload !== undefined) o.payload = f.payload;
+  if (f.transport !== undefined) o.transport = f.transport;
   if (f.threshold && f.threshold.length > 0) o.thresholds = f.threshold.map(parseThresholdFlag);
   return o;
 }

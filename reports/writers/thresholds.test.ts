@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { sampleReport } from './testing/sampleReport';
 import {
   applyThresholds, compare, evaluateThreshold, evaluateThresholds, EXIT_INFRASTRUCTURE_ERROR, EXIT_PASS, EXIT_THRESHOLD_BREACH,
-  exitCodeFor, METRICS, metricValue, parseThresholds,
+  DEFAULT_THRESHOLDS, exitCodeFor, METRICS, metricValue, parseThresholds,
 } from './thresholds';
 
 describe('thresholds', () => {
@@ -61,5 +61,21 @@ describe('thresholds', () => {
     expect(applyThresholds(r, [{ metric: 'sent', op: '==', value: 3000 }])).toMatchObject({ status: 'pass', exitCode: 0 });
     expect(applyThresholds(r, [{ metric: 'sent', op: '>', value: 3000 }])).toMatchObject({ status: 'fail', exitCode: 99 });
     expect(applyThresholds({ ...r, infraErrors: ['x'] }, [])).toMatchObject({ status: 'error', exitCode: 2 });
+  });
+  it('the default bar fails a run whose requests were refused or failed, even when every acknowledged sample was stored', () => {
+    const base = sampleReport();
+    const clean = sampleReport({
+      totals: { ...base.totals, non2xxByStatus: {}, errorsByClass: { timeout: 0, refused: 0, reset: 0, aborted: 0, other: 0 } },
+      loss: base.loss ? { ...base.loss, byStage: { ...base.loss.byStage, acknowledgedNotStored: 0 } } : null,
+      latency: { ...base.latency, corrected: { ...base.latency.corrected, p99: 50 } },
+      lag: { ...base.lag, sendToStored: base.lag.sendToStored ? { ...base.lag.sendToStored, p99: 100 } : null },
+    });
+    expect(applyThresholds(clean, DEFAULT_THRESHOLDS)).toMatchObject({ status: 'pass' });
+    const resets = { ...clean, totals: { ...clean.totals, errorsByClass: { ...clean.totals.errorsByClass, reset: 3 } } };
+    const failed = applyThresholds(resets, DEFAULT_THRESHOLDS);
+    expect(failed.status).toBe('fail');
+    expect(failed.thresholds.filter((t) => !t.pass).map((t) => t.metric)).toEqual(['errors_total']);
+    const shed = applyThresholds({ ...clean, totals: { ...clean.totals, non2xxByStatus: { '503': 7 } } }, DEFAULT_THRESHOLDS);
+    expect(shed.thresholds.filter((t) => !t.pass).map((t) => t.message)).toEqual(['non2xx_total = 7, required == 0']);
   });
 });

@@ -144,6 +144,11 @@ export function applyThresholds(report: RunReport, thresholds: readonly Threshol
 /** The project's default bar for a sustained run (override per scenario). */
 export const DEFAULT_THRESHOLDS: Threshold[] = [
   { metric: 'loss_acknowledged_not_stored', op: '==', value: 0, description: 'every acknowledged sample is stored' },
+  // A sample refused (e.g. 503 under overload) or whose request failed
+  // (reset, timeout) is lost before storage just the same: a run with any is
+  // not a pass, even when everything acknowledged was stored.
+  { metric: 'non2xx_total', op: '==', value: 0, description: 'every send was acknowledged' },
+  { metric: 'errors_total', op: '==', value: 0, description: 'every send got a reply' },
   { metric: 'lag_stored_p99_ms', op: '<', value: 5000, description: 'contract lagBoundMs' },
   { metric: 'latency_p99_ms', op: '<', value: 200 },
   { metric: 'publisher_bottleneck', op: '==', value: 0, description: 'the load tool kept its schedule' },

@@ -57,6 +57,13 @@ export const ScenarioSchema = z.strictObject({
   timeoutMs: z.number().int().min(50).max(120_000).default(2000),
   connections: z.number().int().min(1).max(4096).default(64),
   /**
+   * The publisher's HTTP client: undici (default, what a Node client uses) or
+   * the raw keep-alive socket transport (runners/load/rawHttp.ts), which
+   * costs the load tool about a third less CPU per request: for finding the
+   * ceiling of a fast backend from a small machine.
+   */
+  transport: z.enum(['undici', 'raw']).default('undici'),
+  /**
    * A send leaving later than this after its slot counts as late; more than
    * 1% late flags the load generator as the bottleneck. 25 ms: the scheduler
    * of a busy 2-core box stalls ~10 ms at times, which a 10 Hz Jetson (100 ms

@@ -194,6 +194,7 @@ export async function runScenario(input: RunScenarioInput): Promise<ScenarioRun>
       durationMs: scenario.durationMs,
       payload: jetsonPayload({ profile: scenario.payload, runTag, vehicleId: (i) => `${prefix}v${i}` }),
       connections: scenario.connections,
+      transport: scenario.transport,
       timeoutMs: scenario.timeoutMs,
       lateThresholdMs: scenario.lateThresholdMs,
       seed: scenario.seed,
