@@ -32,7 +32,11 @@ describe('chaos soak plan', () => {
   it('is a pure function of the seed', () => {
     expect(soakPlan(opts)).toEqual(soakPlan(opts));
     expect(soakPlan({ ...opts, seed: 43 }).faults).not.toEqual(soakPlan(opts).faults);
-    expect(soakCommand(opts)).toContain('--seed 42 --kills 100');
+    expect(soakCommand(opts)).toMatch(/^npm run chaos:soak -- --seed 42 --kills 100 /);
+    // The backend it ran against travels with the replay; secrets never do.
+    expect(soakCommand(opts, { TP_BACKEND_MODE: 'legacy', TP_FLUSH_INTERVAL_MS: '1000', TP_API_KEY: 'secret' }))
+      .toMatch(/^TP_BACKEND_MODE=legacy TP_FLUSH_INTERVAL_MS=1000 npm run chaos:soak -- --seed 42 /);
+    expect(soakCommand(opts, { TP_API_KEY: 'secret' })).not.toContain('secret');
   });
 
   it('refuses bad options with every problem named', () => {

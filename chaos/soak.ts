@@ -29,6 +29,7 @@ import { DEFAULT_CONTRACT } from '../models/contract';
 import { describeStages, lossTable } from '../models/stages';
 import { executeChaosPlan, type ChaosAttempt } from '../runners/chaosRun';
 import { ownChaosTarget } from '../properties/engine/chaosSelfTest';
+import { REPLAY_ENV, shellQuote } from '../properties/engine/runProperty';
 import { loadStackConfig } from '../runners/stack/config';
 import { PROJECT_ROOT } from '../runners/stack/executables';
 
@@ -147,8 +148,10 @@ export function soakPlan(o: SoakOptions): ChaosPlan {
   });
 }
 
-export function soakCommand(o: SoakOptions): string {
-  return `npm run chaos:soak -- --seed ${o.seed} --kills ${o.kills} --kill-down-min-ms ${o.killDownMs.min} --kill-down-max-ms ${o.killDownMs.max} --kill-gap-ms ${o.killGapMs} --outage-sec ${o.outageMs / 1000} --stalls ${o.stalls} --stall-sec ${o.stallMs / 1000} --vehicles ${o.vehicles} --rate ${o.rateHz} --policy ${o.policy}`;
+/** The one-line replay: the backend configuration it ran with (never secrets), then the options. */
+export function soakCommand(o: SoakOptions, env: NodeJS.ProcessEnv = {}): string {
+  const vars = REPLAY_ENV.filter((k) => k !== 'TP_PROFILE' && k !== 'TP_DRAIN_MS' && k !== 'TP_REPEATS' && env[k] !== undefined && env[k] !== '').map((k) => `${k}=${shellQuote(env[k]!)} `).join('');
+  return `${vars}npm run chaos:soak -- --seed ${o.seed} --kills ${o.kills} --kill-down-min-ms ${o.killDownMs.min} --kill-down-max-ms ${o.killDownMs.max} --kill-gap-ms ${o.killGapMs} --outage-sec ${o.outageMs / 1000} --stalls ${o.stalls} --stall-sec ${o.stallMs / 1000} --vehicles ${o.vehicles} --rate ${o.rateHz} --policy ${o.policy}`;
 }
 
 /** The Markdown report of one soak. */
@@ -159,7 +162,7 @@ export function soakReport(o: SoakOptions, cp: ChaosPlan, a: ChaosAttempt, judge
   return [
     `# Chaos soak: ${meta.backend}`,
     '',
-    `Replay: \`${soakCommand(o)}\``,
+    `Replay: \`${soakCommand(o, process.env)}\``,
     '',
     `- Plan: ${cp.plan.requests.length} samples from ${o.vehicles} vehicle(s) at ${o.rateHz} Hz over ${(chaosPlanDurationMs(cp) / 1000).toFixed(0)} s, publisher policy ${o.policy}.`,
     `- Faults planned: ${count('kill', 'backend')} backend SIGKILL/restart, ${count('outage', 'influx')} InfluxDB outage(s) of ${o.outageMs / 1000} s, ${count('pause', 'influxd')} influxd stall(s) of ${o.stallMs / 1000} s; applied ${applied.length} of ${cp.faults.length}.`,
@@ -211,7 +214,7 @@ async function main(): Promise<void> {
   const drainSec = Number(v.drainSec);
   if (!Number.isInteger(drainSec) || drainSec < 1 || drainSec > 3600) throw new SoakOptionsError(`--drain-sec ${v.drainSec}: must be a whole number from 1 to 3600`);
   const cp = soakPlan(o);
-  console.log(`[chaos:soak] seed=${seed}; ${cp.plan.requests.length} samples, ${cp.faults.length} faults over ${(chaosPlanDurationMs(cp) / 1000).toFixed(0)} s\n[chaos:soak] replay: ${soakCommand(o)}`);
+  console.log(`[chaos:soak] seed=${seed}; ${cp.plan.requests.length} samples, ${cp.faults.length} faults over ${(chaosPlanDurationMs(cp) / 1000).toFixed(0)} s\n[chaos:soak] replay: ${soakCommand(o, process.env)}`);
 
   const config = loadStackConfig();
   const backend = config.target === 'managed' ? `reference backend, ${config.managed.mode} mode` : 'the configured backend';
@@ -240,7 +243,7 @@ async function main(): Promise<void> {
     mkdirSync(dir, { recursive: true });
     const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
     writeFileSync(join(dir, `chaos-soak-${stamp}.md`), report + '\n');
-    writeFileSync(join(dir, `chaos-soak-${stamp}.json`), JSON.stringify({ options: o, replay: soakCommand(o), plan: cp, stages: { ...attempt.stages, perSample: undefined }, judgement: judged, faults: attempt.nemesis?.records ?? [] }, null, 2) + '\n');
+    writeFileSync(join(dir, `chaos-soak-${stamp}.json`), JSON.stringify({ options: o, replay: soakCommand(o, process.env), plan: cp, stages: { ...attempt.stages, perSample: undefined }, judgement: judged, faults: attempt.nemesis?.records ?? [] }, null, 2) + '\n');
     console.log(`\n${report}\n[chaos:soak] report: ${join(dir, `chaos-soak-${stamp}.md`)}`);
     process.exitCode = judged.ok ? 0 : 1;
   } catch (err) {

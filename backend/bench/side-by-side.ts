@@ -12,13 +12,16 @@
  *     against the real influxd of a managed stack).
  *
  *   npx tsx backend/bench/side-by-side.ts [--legacy-flush-ms 1000] [--hold 15s] [--confirm-hold 30s]
- *        [--duration 20s] [--probe-ms 100] [--samples 100000] [--out reports/out/<time>-side-by-side] [--skip-max-rate]
+ *        [--duration 20s] [--probe-ms 100] [--transport undici|raw] [--samples 100000] [--out reports/out/<time>-side-by-side] [--skip-max-rate]
  *
  * --probe-ms: the storage probe's poll interval (the stress runner's default
  * is 500 ms, which is then the resolution of every lag figure). --hold: a
  * find-max-rate step's hold; with a 1 s flush, legacy's lag is a 0–1 s
  * sawtooth, and the "lag not growing" criterion fitted over a 5 s hold can
- * read that sawtooth as growth: hold several flush periods.
+ * read that sawtooth as growth: hold several flush periods. --transport: the
+ * publisher's HTTP client for every measurement (raw costs the load tool
+ * about a third less CPU per request, so on a 2-core box the generator
+ * falls behind later and more CPU is left for the backend under test).
  *
  * Every measurement is the stress CLI itself, run as a child process (each
  * with a fresh managed stack), so the figures are the ones `telemetry-proof`
@@ -47,6 +50,8 @@ const LEGACY_FLUSH = arg('legacy-flush-ms', '1000')!;
 const HOLD = arg('hold', '15s')!;
 const CONFIRM_HOLD = arg('confirm-hold', '30s')!;
 const PROBE_MS = arg('probe-ms', '100')!;
+const TRANSPORT = arg('transport', 'undici')!;
+if (TRANSPORT !== 'undici' && TRANSPORT !== 'raw') throw new Error(`--transport ${TRANSPORT}: must be undici or raw`);
 const DURATION = arg('duration', '20s')!;
 const SAMPLES = arg('samples', '100000')!;
 const OUT = resolve(arg('out', join(PROJECT_ROOT, 'reports', 'out', `${new Date().toISOString().replace(/[:.]/g, '-')}-side-by-side`))!);
@@ -143,7 +148,7 @@ async function main(): Promise<void> {
   mkdirSync(OUT, { recursive: true });
   // Scenario defaults for every measurement (both modes alike).
   const configFile = join(OUT, 'side-by-side.config.json');
-  writeFileSync(configFile, JSON.stringify({ defaults: { probeIntervalMs: Number(PROBE_MS) } }, null, 2) + '\n');
+  writeFileSync(configFile, JSON.stringify({ defaults: { probeIntervalMs: Number(PROBE_MS), transport: TRANSPORT } }, null, 2) + '\n');
   const started = Date.now();
   const loadStart = load();
   log(`side-by-side → ${OUT}`);
@@ -195,7 +200,7 @@ async function main(): Promise<void> {
   const md = [
     `# Legacy vs durable, side by side (${new Date().toISOString()})`, '',
     `Command: \`npx tsx backend/bench/side-by-side.ts ${process.argv.slice(2).join(' ')}\` — ${Math.round((Date.now() - started) / 1000)} s. Load average at start ${loadStart}, at end ${load()} (2 cores, shared). `
-      + `Storage probe every ${PROBE_MS} ms (lag resolution); find-max-rate holds ${HOLD}, confirmation ${CONFIRM_HOLD}; runs ${DURATION} each.`, '',
+      + `Storage probe every ${PROBE_MS} ms (lag resolution); publisher transport ${TRANSPORT}; find-max-rate holds ${HOLD}, confirmation ${CONFIRM_HOLD}; runs ${DURATION} each.`, '',
     table, '',
     '## WAL replay output', '', '```', ...replay.lines, '```', '',
     '## Load during each measurement', '', loads, '',

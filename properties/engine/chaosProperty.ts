@@ -294,6 +294,8 @@ function writeChaosCase(p: ChaosProperty, o: ChaosOutcome, a: ChaosAttempt, j: C
   const { series: _s, ...resources } = a.resources;
   writeFileSync(join(dir, 'case.json'), `${JSON.stringify({
     schemaVersion: 1, kind: 'chaos', property: p.name, backend: p.backendLabel, seed: o.seed, path: o.path, replay: o.replay, shrinkSteps,
+    // How the plan was executed (publisher timings, bounds, SSE clients): a replay outside the suite needs them.
+    run: { ...p.run, onEvent: undefined },
     chaos: a.chaos, judgement: j, stages: a.stages, nemesis: a.nemesis, resources, latency: a.latency, recovery: a.recovery,
     unexpectedBackendStarts: a.unexpectedBackendStarts, crashEvidence: a.crashEvidence, history: a.history, verdict: a.verdict,
     writtenAt: new Date().toISOString(),

@@ -56,9 +56,9 @@ export interface PropertyOutcome {
 }
 
 /** Configuration a replay needs besides seed and path (never secrets such as API keys). */
-const REPLAY_ENV = ['TP_PROFILE', 'TP_TARGET', 'TP_CONFIG', 'TP_BACKEND_MODE', 'TP_FLUSH_INTERVAL_MS', 'TP_CONTRACT', 'TP_DRAIN_MS', 'TP_REPEATS'] as const;
+export const REPLAY_ENV = ['TP_PROFILE', 'TP_TARGET', 'TP_CONFIG', 'TP_BACKEND_MODE', 'TP_FLUSH_INTERVAL_MS', 'TP_CONTRACT', 'TP_DRAIN_MS', 'TP_REPEATS'] as const;
 
-function shellQuote(s: string): string {
+export function shellQuote(s: string): string {
   return /^[\w./:=@%+,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
@@ -150,11 +150,23 @@ export async function runPlanProperty(prop: PlanProperty, settings: PropertySett
   // Shrinking often proposes a plan that executes exactly like one already
   // judged (e.g. a new rate for a vehicle with one tick): reuse the verdict.
   const judged = new Map<string, Attempt | 'passed'>();
-  const predicate = async (plan: Plan): Promise<boolean> => {
+  // fast-check's time limit resolves fc.check while a predicate may still be
+  // running: never start an execution past the budget, and wait for the last
+  // one, so no execution outlives the property (and the stack it uses).
+  const deadline = started + settings.timeBudgetMs;
+  let inflight: Promise<unknown> = Promise.resolve();
+  const predicate = (plan: Plan): Promise<boolean> => {
+    const p = judgePlan(plan);
+    inflight = p.catch(() => undefined);
+    return p;
+  };
+  const judgePlan = async (plan: Plan): Promise<boolean> => {
     const key = executionKey(plan);
     const known = judged.get(key);
     if (known === 'passed') return true;
     if (known) { failures.set(plan, known); return false; }
+    // Past the budget: not run, counted as passing (the minimal case so far stands).
+    if (Date.now() >= deadline) return true;
     const failed = await confirmFailure(plan);
     judged.set(key, failed ?? 'passed');
     if (!failed) return true;
@@ -175,6 +187,7 @@ export async function runPlanProperty(prop: PlanProperty, settings: PropertySett
     markInterruptAsFailure: false,
     endOnFailure: false,
   });
+  await inflight;
   const elapsedMs = Date.now() - started;
   const path = details.counterexamplePath ?? undefined;
   const replay = replayCommand(prop, details.seed, path ?? settings.path, process.env);
