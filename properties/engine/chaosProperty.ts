@@ -15,6 +15,7 @@ import type { ChaosJudge, ChaosJudgement } from '../../chaos/judges';
 import { describeStages, lossTable, sumReports, type StageReport } from '../../models/stages';
 import { executeChaosPlan, type ChaosAttempt, type ChaosEnv, type ChaosRunOptions } from '../../runners/chaosRun';
 import { PROJECT_ROOT } from '../../runners/stack/executables';
+import { budgetedPredicate } from './budgetedPredicate';
 
 export interface ChaosProperty {
   name: string;
@@ -44,6 +45,12 @@ export interface ChaosSettings {
 }
 
 export type StageTotals = Omit<StageReport, 'perSample'>;
+
+/** A failing execution and why it failed. */
+export interface ChaosFailure {
+  attempt: ChaosAttempt;
+  judgement: ChaosJudgement;
+}
 
 export interface ChaosRunSummary {
   ok: boolean;
@@ -125,10 +132,8 @@ export async function runChaosProperty(p: ChaosProperty, s: ChaosSettings): Prom
   const started = Date.now();
   const log = p.log ?? ((line: string) => console.log(line));
   const runs: ChaosRunSummary[] = [];
-  const failures = new WeakMap<ChaosPlan, { attempt: ChaosAttempt; judgement: ChaosJudgement }>();
-  const judged = new Map<string, { attempt: ChaosAttempt; judgement: ChaosJudgement } | 'passed'>();
 
-  const seenFailing = new Map<string, { attempt: ChaosAttempt; judgement: ChaosJudgement }>();
+  const seenFailing = new Map<string, ChaosFailure>();
   const executeOnce = async (c: ChaosPlan) => {
     const attempt = await executeChaosPlan(c, p.env(), p.run);
     const judgement = p.judge(attempt);
@@ -147,34 +152,17 @@ export async function runChaosProperty(p: ChaosProperty, s: ChaosSettings): Prom
       return await executeOnce(c);
     }
   };
-  // fast-check's time limit resolves fc.check while a predicate may still be
-  // running: never start one past the budget, and wait for the last one, so
-  // no execution outlives the property (and its target).
-  const deadline = started + s.timeBudgetMs;
-  let inflight: Promise<unknown> = Promise.resolve();
-  const predicate = (c: ChaosPlan): Promise<boolean> => {
-    const p = judge(c);
-    inflight = p.catch(() => undefined);
-    return p;
-  };
-  const judge = async (c: ChaosPlan): Promise<boolean> => {
-    const key = chaosKey(c);
-    const known = judged.get(key);
-    if (known === 'passed') return true;
-    if (known) { failures.set(c, known); return false; }
-    // Past the budget: not run, counted as passing (the minimal case so far stands).
-    if (Date.now() >= deadline) return true;
+  /** The failing execution if `c` fails `repeats` times in a row, else undefined. */
+  const confirmFailure = async (c: ChaosPlan) => {
     let last = await runOnce(c);
-    for (let i = 1; i < s.repeats && !last.judgement.ok; i++) {
-      const again = await runOnce(c);
-      if (again.judgement.ok) { last = again; break; }
-      last = again;
-    }
-    if (last.judgement.ok) { judged.set(key, 'passed'); return true; }
-    judged.set(key, last);
-    failures.set(c, last);
-    return false;
+    for (let i = 1; i < s.repeats && !last.judgement.ok; i++) last = await runOnce(c);
+    return last.judgement.ok ? undefined : last;
   };
+  const { predicate, judged, failureOf, settled } = budgetedPredicate<ChaosPlan, ChaosFailure>({
+    key: chaosKey,
+    deadline: started + s.timeBudgetMs,
+    judge: confirmFailure,
+  });
 
   log(`[chaos ${p.name}] seed=${s.seed} path=${s.path ?? '(none)'} runs=${s.numRuns} repeats=${s.repeats} budget=${s.timeBudgetMs}ms backend=${p.backendLabel}`);
   const details = await fc.check(fc.asyncProperty(p.arbitrary, predicate), {
@@ -185,7 +173,7 @@ export async function runChaosProperty(p: ChaosProperty, s: ChaosSettings): Prom
     markInterruptAsFailure: false,
     endOnFailure: false,
   });
-  await inflight;
+  await settled();
   const path = details.counterexamplePath ?? undefined;
   const byPolicyRuns = new Map<ChaosPlan['policy'], StageTotals[]>();
   for (const r of runs) byPolicyRuns.set(r.policy, [...(byPolicyRuns.get(r.policy) ?? []), r.stages]);
@@ -208,7 +196,7 @@ export async function runChaosProperty(p: ChaosProperty, s: ChaosSettings): Prom
   // the budget): report what the executions themselves found.
   const noVerdict = details.interrupted && !details.counterexample && details.errorInstance === undefined;
   if (noVerdict) {
-    const failed = [...judged.values()].find((v): v is { attempt: ChaosAttempt; judgement: ChaosJudgement } => v !== 'passed');
+    const failed = [...judged.values()].find((v): v is ChaosFailure => v !== 'passed');
     outcome.ok = failed === undefined;
     if (failed) {
       const caseDir = writeChaosCase(p, outcome, failed.attempt, failed.judgement, 0);
@@ -219,7 +207,7 @@ export async function runChaosProperty(p: ChaosProperty, s: ChaosSettings): Prom
     }
   } else if (details.failed) {
     const c = details.counterexample?.[0];
-    const f = c ? failures.get(c) : undefined;
+    const f = c ? failureOf(c) : undefined;
     if (f) {
       const caseDir = writeChaosCase(p, outcome, f.attempt, f.judgement, details.numShrinks);
       outcome.failure = { ...f, caseDir, shrinkSteps: details.numShrinks };

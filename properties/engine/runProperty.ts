@@ -12,6 +12,7 @@ import type { StackInfo } from '../../runners/stack/types';
 import { drainFor, type PropertySettings } from './settings';
 import { writeFailureCase, type FailureCase, type RecordedExecuteOptions } from './failureCase';
 import type { Attempt } from './attempt';
+import { budgetedPredicate } from './budgetedPredicate';
 
 export type { Attempt } from './attempt';
 
@@ -107,7 +108,6 @@ export async function runPlanProperty(prop: PlanProperty, settings: PropertySett
   let executions = 0;
   let executionMs = 0;
   // The last failing attempt for each plan object fast-check hands us.
-  const failures = new WeakMap<Plan, Attempt>();
   const drainBoundMs = drainFor(settings, prop.contract.lagBoundMs);
   const optionsFor = (plan: Plan): PlanExecuteOptions & { drainBoundMs: number } => ({
     drainBoundMs,
@@ -147,32 +147,11 @@ export async function runPlanProperty(prop: PlanProperty, settings: PropertySett
     return attempt;
   };
 
-  // Shrinking often proposes a plan that executes exactly like one already
-  // judged (e.g. a new rate for a vehicle with one tick): reuse the verdict.
-  const judged = new Map<string, Attempt | 'passed'>();
-  // fast-check's time limit resolves fc.check while a predicate may still be
-  // running: never start an execution past the budget, and wait for the last
-  // one, so no execution outlives the property (and the stack it uses).
-  const deadline = started + settings.timeBudgetMs;
-  let inflight: Promise<unknown> = Promise.resolve();
-  const predicate = (plan: Plan): Promise<boolean> => {
-    const p = judgePlan(plan);
-    inflight = p.catch(() => undefined);
-    return p;
-  };
-  const judgePlan = async (plan: Plan): Promise<boolean> => {
-    const key = executionKey(plan);
-    const known = judged.get(key);
-    if (known === 'passed') return true;
-    if (known) { failures.set(plan, known); return false; }
-    // Past the budget: not run, counted as passing (the minimal case so far stands).
-    if (Date.now() >= deadline) return true;
-    const failed = await confirmFailure(plan);
-    judged.set(key, failed ?? 'passed');
-    if (!failed) return true;
-    failures.set(plan, failed);
-    return false;
-  };
+  const { predicate, failureOf, settled } = budgetedPredicate<Plan, Attempt>({
+    key: executionKey,
+    deadline: started + settings.timeBudgetMs,
+    judge: confirmFailure,
+  });
 
 
   console.log(
@@ -187,7 +166,7 @@ export async function runPlanProperty(prop: PlanProperty, settings: PropertySett
     markInterruptAsFailure: false,
     endOnFailure: false,
   });
-  await inflight;
+  await settled();
   const elapsedMs = Date.now() - started;
   const path = details.counterexamplePath ?? undefined;
   const replay = replayCommand(prop, details.seed, path ?? settings.path, process.env);
@@ -207,7 +186,7 @@ export async function runPlanProperty(prop: PlanProperty, settings: PropertySett
   const cost = `${executions} execution(s), mean ${meanExecutionMs} ms, ${elapsedMs} ms in all`;
   if (details.failed) {
     const plan = details.counterexample?.[0];
-    const attempt = plan ? failures.get(plan) : undefined;
+    const attempt = plan ? failureOf(plan) : undefined;
     if (plan && attempt) {
       const { drainBoundMs: d, sseClients, requestTimeoutMs, pollIntervalMs } = optionsFor(plan);
       const execute: RecordedExecuteOptions = {
