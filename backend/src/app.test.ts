@@ -180,6 +180,27 @@ describe('POST /api/v1/telemetry', () => {
     expect(r.broadcast).toHaveLength(0);
   });
 
+  it('503 with Retry-After before the body is read while the shedder says overloaded; the connection stays usable', async () => {
+    let overloaded = true;
+    const shedder = { overloaded: () => overloaded, retryAfterSec: 1, maxDelayMs: 500, stop: () => {} };
+    const r = await start({ shedder });
+    const big = payload({ trajectory: Array.from({ length: 2000 }, (_, i) => [i, i]) });
+    const shed = await post(r.base, big);
+    expect(shed.status).toBe(503);
+    expect(shed.headers.get('retry-after')).toBe('1');
+    expect(await shed.json()).toEqual({ message: 'Service Unavailable: overloaded, retry later' });
+    expect(r.ingested).toHaveLength(0);
+    expect(r.broadcast).toHaveLength(0);
+    overloaded = false;
+    // fetch reuses the keep-alive socket: the unread body of the shed request must not corrupt it.
+    const ok = await post(r.base, payload());
+    expect(ok.status).toBe(200);
+    expect(r.ingested).toHaveLength(1);
+    const metrics = await (await fetch(`${r.base}/metrics`)).text();
+    expect(metrics).toContain('telemetry_requests_total{outcome="shed"} 1');
+    expect(metrics).toContain('telemetry_requests_total{outcome="accepted"} 1');
+  });
+
   it('awaits an async ingestor', async () => {
     const ingested: ReceivedPayload[] = [];
     const slow: Ingestor = {

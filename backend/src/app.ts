@@ -17,6 +17,7 @@ import type { BackendConfig } from './config';
 import { createHttpMetrics, type HttpMetrics, type RequestOutcome } from './httpMetrics';
 import type { Broadcaster, Ingestor, ReceivedPayload, ValidateFn } from './interfaces';
 import { describeError, type LogSink } from './jsonLog';
+import type { LoadShedder } from './loadShedder';
 import { mutantAcceptsApiKey } from './mutants';
 
 export const TELEMETRY_PATH = '/api/v1/telemetry';
@@ -29,6 +30,7 @@ export const UNAUTHORIZED_MESSAGE = 'Unauthorized: Invalid or missing API Key';
 export const STREAM_UNAUTHORIZED_MESSAGE = 'Unauthorized: Invalid or missing token';
 export const RECEIVED_MESSAGE = 'Telemetry received';
 export const INTERNAL_ERROR_MESSAGE = 'Internal Server Error';
+export const OVERLOADED_MESSAGE = 'Service Unavailable: overloaded, retry later';
 
 export interface AppDeps {
   config: Pick<BackendConfig, 'apiKey' | 'bodyLimit' | 'sseToken' | 'backendVersion'>;
@@ -40,6 +42,8 @@ export interface AppDeps {
   /** Defaults to a fresh one; pass your own to stop its event-loop monitor. */
   httpMetrics?: HttpMetrics;
   log?: LogSink;
+  /** Durable mode: refuse ingest requests while the event loop is overloaded. */
+  shedder?: LoadShedder;
 }
 
 const systemNowSec = () => Date.now() / 1000;
@@ -59,6 +63,17 @@ export function createApp(deps: AppDeps): Express {
 
   const app = express();
   app.disable('x-powered-by');
+  if (deps.shedder) {
+    const shedder = deps.shedder;
+    // Before express.json(): a shed request costs no parsing. Node discards
+    // the unread body, so the keep-alive connection stays usable.
+    app.post(TELEMETRY_PATH, (_req, res, next) => {
+      if (!shedder.overloaded()) { next(); return; }
+      httpMetrics.count('shed');
+      res.set('Retry-After', String(shedder.retryAfterSec));
+      res.status(503).json({ message: OVERLOADED_MESSAGE });
+    });
+  }
   app.use(express.json({ limit: config.bodyLimit }));
 
   app.post(TELEMETRY_PATH, async (req: Request, res: Response) => {

@@ -12,7 +12,8 @@ export const REQUEST_OUTCOMES = [
   'body_malformed', // 400 from body-parser (not JSON)
   'body_too_large', // 413 from body-parser
   'body_rejected', // any other body-parser error
-  'unavailable', // 503 (durable mode shedding load)
+  'unavailable', // 503 (durable mode: log full or busy, shutting down)
+  'shed', // 503 before the body was read (durable mode: event loop overloaded)
   'conflict', // 409 (durable mode: a different sample for an acknowledged vehicle_id + ms)
   'error', // 500
 ] as const;

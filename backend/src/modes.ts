@@ -11,6 +11,7 @@ import type { BackendConfig, IngestMode } from './config';
 import type { InfluxTarget } from './influxTarget';
 import type { Broadcaster, Ingestor, ValidateFn } from './interfaces';
 import type { LogSink } from './jsonLog';
+import type { LoadShedder } from './loadShedder';
 import { createLegacyBroadcaster } from './legacyBroadcaster';
 import { createLegacyIngestor } from './legacyIngestor';
 import { validatePayload } from './validate';
@@ -35,6 +36,8 @@ export interface ModeParts {
   influxWritePath?: string;
   /** Overrides config.bodyLimit for express.json() (express syntax, e.g. '1mb'). */
   bodyLimit?: string;
+  /** Refuse ingest requests with 503 before parsing while overloaded (durable mode). */
+  shedder?: LoadShedder;
 }
 
 export type ModeFactory = (ctx: ModeContext) => ModeParts | Promise<ModeParts>;

@@ -92,6 +92,7 @@ async function main(): Promise<void> {
     validate: parts.validate,
     httpMetrics,
     log,
+    ...(parts.shedder ? { shedder: parts.shedder } : {}),
   });
 
   const server = app.listen(config.port, config.host);
@@ -131,6 +132,7 @@ async function main(): Promise<void> {
     server.closeAllConnections();
     await serverClosed;
     httpMetrics.stop();
+    parts.shedder?.stop();
     clearTimeout(deadline);
     log('shutdown_complete', { signal });
     process.exit(0);

@@ -33,6 +33,8 @@ export interface DurableConfig {
   /** express body limit (413 beyond it): BODY_LIMIT when set, else 1 MB. */
   bodyLimit: string;
   bodyLimitBytes: number;
+  /** Answer 503 + Retry-After before parsing while the event loop is this late (ms); 0 = off. */
+  shedEventLoopDelayMs: number;
 }
 
 /** Default body limit: a 500-point trajectory plus a large track fit with room to spare. */
@@ -109,6 +111,7 @@ export function loadDurableConfig(env: Record<string, string | undefined>, share
     keyIndexMaxKeys: int('KEY_INDEX_MAX_KEYS', 262_144, 0, 100_000_000),
     bodyLimit,
     bodyLimitBytes,
+    shedEventLoopDelayMs: int('SHED_EVENT_LOOP_DELAY_MS', 500, 0, 600_000),
   };
   if (problems.length) throw new BackendConfigError(problems);
   return cfg;

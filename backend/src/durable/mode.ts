@@ -16,6 +16,7 @@ import { Shipper } from './shipper';
 import { createDurableValidator, type RejectionCounter } from './validate';
 import { WriteAheadLog } from './wal';
 import { needsV1Write, v1WritePath, v2WritePath } from '../influxTarget';
+import { createLoadShedder } from '../loadShedder';
 
 export interface DurableModeParts extends ModeParts {
   ingestor: DurableIngestor;
@@ -103,6 +104,7 @@ export async function createDurableMode(ctx: ModeContext): Promise<DurableModePa
       truncatedBytes: recovery.truncatedBytes,
       recoveryMs: Math.round(recovery.durationMs),
       keyIndex: keyIndex ? { maxKeys: keyIndex.maxKeys, restoredKeys } : 'off',
+      shedEventLoopDelayMs: dc.shedEventLoopDelayMs || 'off',
     });
     return {
       ingestor,
@@ -111,6 +113,7 @@ export async function createDurableMode(ctx: ModeContext): Promise<DurableModePa
       influxWritePath,
       bodyLimit: dc.bodyLimit,
       durableConfig: dc,
+      ...(dc.shedEventLoopDelayMs > 0 ? { shedder: createLoadShedder({ maxDelayMs: dc.shedEventLoopDelayMs }) } : {}),
       wal,
       shipper,
     };
