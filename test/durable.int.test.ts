@@ -7,7 +7,8 @@
  *  - an InfluxDB outage longer than a (scaled-down) legacy retry budget loses
  *    nothing on durable — and the same plan does lose on that legacy;
  *  - overload: a full log answers 503 with Retry-After, and the `retry`
- *    publisher policy then loses nothing; memory stays bounded;
+ *    publisher policy then loses nothing; memory stays bounded; the same for
+ *    an event loop far behind (shed before the body is parsed);
  *  - a stalled SSE consumer is disconnected, its buffer and RSS bounded;
  *  - the property self-tests the legacy file proves failing, PASSING here
  *    (no-field payload → 400, 1e309 → 400, empty id → 400, 150 kB payload
@@ -178,6 +179,43 @@ describe('durable mode: acknowledged ⇒ stored, through crashes, outages and ov
       expect(a.history.neverSent ?? []).toEqual([]);
       expect(a.stages.acknowledged).toBe(cp.plan.requests.length);
       expectNothingLost(a, 'durable, retry policy, log bound 40');
+    } finally {
+      await target.stop();
+    }
+  }, 120_000);
+
+  it('overload: an event loop far behind answers 503 + Retry-After before parsing, and the retry policy then loses nothing', async () => {
+    // A SIGSTOP of the backend is the bluntest event-loop stall: requests pile
+    // up in the kernel and, on SIGCONT, find the loop 800 ms behind. With a
+    // 100 ms bound they must be shed (definite, cheap), not processed late.
+    const target = await suiteChaosTarget(inject('stack'), { ...DURABLE, env: { SHED_EVENT_LOOP_DELAY_MS: '100' } }, 'durshed');
+    try {
+      const cp = plan({
+        policy: 'retry',
+        vehicles: [0, 10, 20, 30].map((startDelayMs) => ({ rateHz: 50, startDelayMs, slots: slots(100) })),
+        faults: [
+          { kind: 'pause', target: 'backend', at: 600, duration: 800, params: {} },
+          { kind: 'pause', target: 'backend', at: 1_600, duration: 400, params: {} },
+        ],
+      });
+      const a = await executeChaosPlan(cp, target.env, run(8_000, {
+        publisher: {
+          backoff: { baseMs: 100, capMs: 1_000 },
+          retry: { maxAttempts: 100, maxElapsedMs: 30_000, retryAfterScale: 1_000 },
+          requestTimeoutMs: 5_000,
+          catchUpMs: 20_000,
+        },
+      }));
+      const overloaded = a.history.requests.flatMap((r) => r.attempts ?? [])
+        .filter((t) => t.outcome?.kind === 'response' && t.outcome.status === 503 && t.outcome.body.includes('overloaded'));
+      const metrics = await (await fetch(`${target.env.info.backend.directUrl}/metrics`)).text();
+      const shedCount = Number(/^telemetry_requests_total\{outcome="shed"\} (\d+)$/m.exec(metrics)?.[1] ?? NaN);
+      console.log(`[durable] event-loop shedding (bound 100 ms, backend paused 800 + 400 ms): ${overloaded.length} attempt(s) answered 503 overloaded (backend counted ${shedCount}), max RSS ${((a.resources.maxRssBytes ?? 0) / 2 ** 20).toFixed(0)} MB`);
+      expect(overloaded.length).toBeGreaterThan(0);
+      expect(shedCount).toBeGreaterThanOrEqual(overloaded.length);
+      expect(a.history.neverSent ?? []).toEqual([]);
+      expect(a.stages.acknowledged).toBe(cp.plan.requests.length);
+      expectNothingLost(a, 'durable, retry policy, event loop stalled');
     } finally {
       await target.stop();
     }

@@ -313,7 +313,7 @@ function recommendations(i: FindingsInput): string[] {
   }
   const allMax = i.maxRates.filter((r) => r.maxReliableRate !== null);
   for (const r of allMax) {
-    recs.push(`**Publish at most ~${Math.floor(r.maxReliableRate! * 0.5)}/s per backend instance (capacity planning):** half of the measured maximum reliable rate (${rate(r.maxReliableRate!)}, ${r.backendLabel}) on this 2-core machine, leaving headroom for bursts; above ${rate(r.firstFailingRate ?? r.maxReliableRate!)} it failed (${r.firstFailure[0] ?? 'see max-rate report'}).`);
+    recs.push(`**Publish at most ~${Math.floor(r.maxReliableRate! * 0.5)}/s per backend instance (capacity planning):** half of the measured maximum reliable rate (${rate(r.maxReliableRate!)}, ${r.backendLabel}) on this 2-core machine, leaving headroom for bursts; at ${rate(r.firstFailingRate ?? r.maxReliableRate!)} it failed: ${r.firstFailure[0] ?? 'see the max-rate report'}.`);
   }
   const flaky = i.matrices.map((m) => m.entries.find((e) => e.summary.network === 'flaky')?.summary).find((s) => s && s.errors > 0);
   if (flaky) {
