@@ -62,8 +62,33 @@ function expectNothingLost(a: ChaosAttempt, label: string): void {
   expect(a.stages.counts.lost_in_backend).toBe(0);
 }
 
+/** The retry policy's promise: every planned sample sent, acknowledged and stored. */
+function expectEverySampleAcknowledgedAndStored(a: ChaosAttempt, label: string): void {
+  expect(a.history.neverSent ?? []).toEqual([]);
+  expect(a.stages.acknowledged).toBe(a.chaos.plan.requests.length);
+  expectNothingLost(a, label);
+}
+
 function run(drainBoundMs: number, over: Partial<ChaosRunOptions> = {}): ChaosRunOptions {
   return { ...runOptions(C, { drainBoundMs }), ...over };
+}
+
+/** The retrying car: honours Retry-After (in seconds), backs off, gives up only after 30 s. */
+function retryRun(drainBoundMs: number, requestTimeoutMs: number): ChaosRunOptions {
+  return run(drainBoundMs, {
+    publisher: {
+      backoff: { baseMs: 100, capMs: 1_000 },
+      retry: { maxAttempts: 100, maxElapsedMs: 30_000, retryAfterScale: 1_000 },
+      requestTimeoutMs,
+      catchUpMs: 20_000,
+    },
+  });
+}
+
+/** Attempts answered 503 whose body contains `text`. */
+function attempts503(a: ChaosAttempt, text = ''): number {
+  return a.history.requests.flatMap((r) => r.attempts ?? [])
+    .filter((t) => t.outcome?.kind === 'response' && t.outcome.status === 503 && t.outcome.body.includes(text)).length;
 }
 
 describe('durable mode: acknowledged ⇒ stored, through crashes, outages and overload', () => {
@@ -165,20 +190,11 @@ describe('durable mode: acknowledged ⇒ stored, through crashes, outages and ov
         vehicles: [{ rateHz: 20, startDelayMs: 0, slots: slots(80) }, { rateHz: 20, startDelayMs: 25, slots: slots(80) }],
         faults: [{ kind: 'outage', target: 'influx', at: 500, duration: 3_000, params: {} }],
       });
-      const a = await executeChaosPlan(cp, target.env, run(8_000, {
-        publisher: {
-          backoff: { baseMs: 100, capMs: 1_000 },
-          retry: { maxAttempts: 100, maxElapsedMs: 30_000, retryAfterScale: 1_000 },
-          requestTimeoutMs: 2_000,
-          catchUpMs: 20_000,
-        },
-      }));
-      const shed503 = a.history.requests.flatMap((r) => r.attempts ?? []).filter((t) => t.outcome?.kind === 'response' && t.outcome.status === 503).length;
+      const a = await executeChaosPlan(cp, target.env, retryRun(8_000, 2_000));
+      const shed503 = attempts503(a);
       console.log(`[durable] retry policy vs a 40-sample log: ${shed503} attempt(s) shed with 503, max RSS ${((a.resources.maxRssBytes ?? 0) / 2 ** 20).toFixed(0)} MB`);
       expect(shed503).toBeGreaterThan(0);
-      expect(a.history.neverSent ?? []).toEqual([]);
-      expect(a.stages.acknowledged).toBe(cp.plan.requests.length);
-      expectNothingLost(a, 'durable, retry policy, log bound 40');
+      expectEverySampleAcknowledgedAndStored(a, 'durable, retry policy, log bound 40');
     } finally {
       await target.stop();
     }
@@ -198,24 +214,14 @@ describe('durable mode: acknowledged ⇒ stored, through crashes, outages and ov
           { kind: 'pause', target: 'backend', at: 1_600, duration: 400, params: {} },
         ],
       });
-      const a = await executeChaosPlan(cp, target.env, run(8_000, {
-        publisher: {
-          backoff: { baseMs: 100, capMs: 1_000 },
-          retry: { maxAttempts: 100, maxElapsedMs: 30_000, retryAfterScale: 1_000 },
-          requestTimeoutMs: 5_000,
-          catchUpMs: 20_000,
-        },
-      }));
-      const overloaded = a.history.requests.flatMap((r) => r.attempts ?? [])
-        .filter((t) => t.outcome?.kind === 'response' && t.outcome.status === 503 && t.outcome.body.includes('overloaded'));
+      const a = await executeChaosPlan(cp, target.env, retryRun(8_000, 5_000));
+      const overloaded = attempts503(a, 'overloaded');
       const metrics = await (await fetch(`${target.env.info.backend.directUrl}/metrics`)).text();
       const shedCount = Number(/^telemetry_requests_total\{outcome="shed"\} (\d+)$/m.exec(metrics)?.[1] ?? NaN);
-      console.log(`[durable] event-loop shedding (bound 100 ms, backend paused 800 + 400 ms): ${overloaded.length} attempt(s) answered 503 overloaded (backend counted ${shedCount}), max RSS ${((a.resources.maxRssBytes ?? 0) / 2 ** 20).toFixed(0)} MB`);
-      expect(overloaded.length).toBeGreaterThan(0);
-      expect(shedCount).toBeGreaterThanOrEqual(overloaded.length);
-      expect(a.history.neverSent ?? []).toEqual([]);
-      expect(a.stages.acknowledged).toBe(cp.plan.requests.length);
-      expectNothingLost(a, 'durable, retry policy, event loop stalled');
+      console.log(`[durable] event-loop shedding (bound 100 ms, backend paused 800 + 400 ms): ${overloaded} attempt(s) answered 503 overloaded (backend counted ${shedCount}), max RSS ${((a.resources.maxRssBytes ?? 0) / 2 ** 20).toFixed(0)} MB`);
+      expect(overloaded).toBeGreaterThan(0);
+      expect(shedCount).toBeGreaterThanOrEqual(overloaded);
+      expectEverySampleAcknowledgedAndStored(a, 'durable, retry policy, event loop stalled');
     } finally {
       await target.stop();
     }
