@@ -14,6 +14,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { DEFAULT_CONTRACT, contractFrom } from '../models/contract';
 import { PROPERTY_CATALOGUE } from './catalogue';
 import { runPlanProperty } from './engine/runProperty';
+import { labelOf } from './engine/selfTest';
 import { propertySettings } from './engine/settings';
 
 const settings = propertySettings();
@@ -33,7 +34,7 @@ describe('contract properties', () => {
           judge: def.judge,
           contract,
           target: () => stack,
-          backendLabel: describeBackend(stack.backend.spec, stack.kind),
+          backendLabel: stack.kind === 'external' ? 'an external backend' : stack.backend.spec ? labelOf(stack.backend.spec) : 'the backend',
           // An explicit TP_DRAIN_MS wins over the property's own drain.
           ...(def.drainMs !== undefined && settings.drainBoundMs === undefined ? { execute: { drainBoundMs: def.drainMs } } : {}),
         },
@@ -45,11 +46,3 @@ describe('contract properties', () => {
     }, settings.timeBudgetMs * 2 + 60_000);
   }
 });
-
-function describeBackend(spec: unknown, kind: string): string {
-  if (kind === 'external') return 'an external backend';
-  const s = spec as { kind?: string; mode?: string; flushIntervalMs?: number; run?: string } | undefined;
-  if (s?.kind === 'reference') return `the reference backend (${s.mode}${s.flushIntervalMs ? `, flush ${s.flushIntervalMs} ms` : ''})`;
-  if (s?.kind === 'command') return `backend \`${s.run}\``;
-  return 'the backend';
-}

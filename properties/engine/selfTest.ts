@@ -90,8 +90,10 @@ export async function runSelfTest(shared: StackInfo, c: SelfTestCase): Promise<P
 
 export function labelOf(b: BackendSpec): string {
   if (b.kind === 'command') return `backend \`${b.run}\``;
-  const extra = [b.flushIntervalMs ? `flush ${b.flushIntervalMs} ms` : 'default 60 s flush', ...Object.entries(b.env ?? {}).map(([k, v]) => `${k}=${v}`)];
-  return `the reference backend (${b.mode}, ${extra.join(', ')})`;
+  // Only legacy mode has a WriteApi flush interval.
+  const flush = b.mode === 'legacy' ? [b.flushIntervalMs ? `flush ${b.flushIntervalMs} ms` : 'default 60 s flush'] : [];
+  const extra = [...flush, ...Object.entries(b.env ?? {}).map(([k, v]) => `${k}=${v}`)];
+  return `the reference backend (${[b.mode, ...extra].join(', ')})`;
 }
 
 /** The payload object of a minimal plan's request, for assertions. */
