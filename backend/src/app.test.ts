@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createApp, type AppDeps } from './app';
 import { createHttpMetrics, type HttpMetrics } from './httpMetrics';
@@ -182,7 +182,7 @@ describe('POST /api/v1/telemetry', () => {
 
   it('503 with Retry-After before the body is read while the shedder says overloaded; the connection stays usable', async () => {
     let overloaded = true;
-    const shedder = { overloaded: () => overloaded, retryAfterSec: 1, maxDelayMs: 500, stop: () => {} };
+    const shedder = { overloaded: () => overloaded, retryAfterSec: 1, stop: () => {} };
     const r = await start({ shedder });
     const big = payload({ trajectory: Array.from({ length: 2000 }, (_, i) => [i, i]) });
     const shed = await post(r.base, big);
@@ -191,13 +191,28 @@ describe('POST /api/v1/telemetry', () => {
     expect(await shed.json()).toEqual({ message: 'Service Unavailable: overloaded, retry later' });
     expect(r.ingested).toHaveLength(0);
     expect(r.broadcast).toHaveLength(0);
+
+    // Two requests on one raw socket: a shed one with a 300 kB body, then one that is
+    // not shed. The unread body must be discarded, not parsed as the next request.
+    const replies: string[] = [];
+    const sock = connect(Number(new URL(r.base).port), '127.0.0.1');
+    await once(sock, 'connect');
+    let text = '';
+    sock.on('data', (d: Buffer) => { text += d.toString(); });
+    const request = (body: string) =>
+      `POST /api/v1/telemetry HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nx-api-key: ${KEY}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+    sock.write(request(JSON.stringify({ ...big, trajectory: Array.from({ length: 20_000 }, (_, i) => [i, i]) })));
+    const deadline = Date.now() + 5_000;
+    while (!text.includes('overloaded') && Date.now() < deadline) await new Promise((res) => setTimeout(res, 10));
     overloaded = false;
-    // fetch reuses the keep-alive socket: the unread body of the shed request must not corrupt it.
-    const ok = await post(r.base, payload());
-    expect(ok.status).toBe(200);
+    sock.write(request(JSON.stringify(payload())));
+    while (!text.includes('Telemetry received') && Date.now() < deadline) await new Promise((res) => setTimeout(res, 10));
+    sock.destroy();
+    for (const m of text.matchAll(/HTTP\/1\.1 (\d{3}) /g)) replies.push(m[1]!);
+    expect(replies).toEqual(['503', '200']);
     expect(r.ingested).toHaveLength(1);
     const metrics = await (await fetch(`${r.base}/metrics`)).text();
-    expect(metrics).toContain('telemetry_requests_total{outcome="shed"} 1');
+    expect(metrics).toContain('telemetry_requests_total{outcome="shed"} 2');
     expect(metrics).toContain('telemetry_requests_total{outcome="accepted"} 1');
   });
 

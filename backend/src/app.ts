@@ -65,8 +65,10 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   if (deps.shedder) {
     const shedder = deps.shedder;
-    // Before express.json(): a shed request costs no parsing. Node discards
-    // the unread body, so the keep-alive connection stays usable.
+    // Before express.json(): a shed request costs no JSON parsing and no
+    // validation. Node reads and discards the unread body before the next
+    // request, so the keep-alive connection stays usable. Shedding comes
+    // before the API-key check on purpose: it must stay cheap.
     app.post(TELEMETRY_PATH, (_req, res, next) => {
       if (!shedder.overloaded()) { next(); return; }
       httpMetrics.count('shed');

@@ -11,57 +11,56 @@
  */
 import { performance } from 'node:perf_hooks';
 
+export const SHED_TICK_MS = 25;
+/** After a tick over the bound, keep shedding this many ticks (no flapping). */
+export const SHED_HOLD_TICKS = 4;
+
 export class LoopLag {
   private lastTickAt: number;
-  private recentMs = 0;
+  private shedUntil = -Infinity;
 
   constructor(
     readonly intervalMs: number,
     readonly maxDelayMs: number,
     startAt: number,
+    readonly holdMs = SHED_HOLD_TICKS * intervalMs,
   ) {
     this.lastTickAt = startAt;
   }
 
-  /** The timer fired at `at`: record how late it was. */
+  /** The timer fired at `at`: a tick later than the bound starts (or extends) the hold. */
   tick(at: number): void {
-    const late = Math.max(0, at - this.lastTickAt - this.intervalMs);
-    // Keep a spike for a few ticks (halving each tick) so shedding does not
-    // flap on and off between two late ticks.
-    this.recentMs = Math.max(late, this.recentMs / 2);
+    if (at - this.lastTickAt - this.intervalMs > this.maxDelayMs) this.shedUntil = at + this.holdMs;
     this.lastTickAt = at;
   }
 
-  /** The delay now: the recent one, or the current stall if the timer is overdue. */
-  delayMs(at: number): number {
-    return Math.max(this.recentMs, at - this.lastTickAt - this.intervalMs);
-  }
-
+  /** Within the hold after a late tick, or the timer is overdue by more than the bound right now. */
   overloaded(at: number): boolean {
-    return this.delayMs(at) > this.maxDelayMs;
+    return at < this.shedUntil || at - this.lastTickAt - this.intervalMs > this.maxDelayMs;
   }
 }
 
 export interface LoadShedder {
-  /** True while the event loop is more than the bound behind. */
+  /** True while the event loop is more than the bound behind (false once stopped). */
   overloaded(): boolean;
   /** Seconds a refused client should wait. */
   readonly retryAfterSec: number;
-  readonly maxDelayMs: number;
   stop(): void;
 }
-
-export const SHED_TICK_MS = 25;
 
 export function createLoadShedder(options: { maxDelayMs: number; retryAfterSec?: number; intervalMs?: number }): LoadShedder {
   const intervalMs = options.intervalMs ?? SHED_TICK_MS;
   const lag = new LoopLag(intervalMs, options.maxDelayMs, performance.now());
+  let stopped = false;
   const timer = setInterval(() => lag.tick(performance.now()), intervalMs);
   timer.unref(); // never keeps the process alive
   return {
-    overloaded: () => lag.overloaded(performance.now()),
+    // Once stopped nothing ticks, and an overdue timer must not read as overload.
+    overloaded: () => !stopped && lag.overloaded(performance.now()),
     retryAfterSec: options.retryAfterSec ?? 1,
-    maxDelayMs: options.maxDelayMs,
-    stop: () => clearInterval(timer),
+    stop: () => {
+      stopped = true;
+      clearInterval(timer);
+    },
   };
 }

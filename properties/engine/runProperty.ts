@@ -107,7 +107,6 @@ export async function runPlanProperty(prop: PlanProperty, settings: PropertySett
   const started = Date.now();
   let executions = 0;
   let executionMs = 0;
-  // The last failing attempt for each plan object fast-check hands us.
   const drainBoundMs = drainFor(settings, prop.contract.lagBoundMs);
   const optionsFor = (plan: Plan): PlanExecuteOptions & { drainBoundMs: number } => ({
     drainBoundMs,
@@ -152,7 +151,6 @@ export async function runPlanProperty(prop: PlanProperty, settings: PropertySett
     deadline: started + settings.timeBudgetMs,
     judge: confirmFailure,
   });
-
 
   console.log(
     `[property ${prop.name}] seed=${settings.seed} path=${settings.path ?? '(none)'} runs=${settings.numRuns} ` +

@@ -4,6 +4,7 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import { BackendConfigError, parseByteSize, type BackendConfig } from '../config';
+import { SHED_TICK_MS } from '../loadShedder';
 
 export interface DurableConfig {
   dataDir: string;
@@ -113,6 +114,10 @@ export function loadDurableConfig(env: Record<string, string | undefined>, share
     bodyLimitBytes,
     shedEventLoopDelayMs: int('SHED_EVENT_LOOP_DELAY_MS', 500, 0, 600_000),
   };
+  // Below two shedder ticks, ordinary timer jitter and GC pauses would shed all the time.
+  if (cfg.shedEventLoopDelayMs > 0 && cfg.shedEventLoopDelayMs < 2 * SHED_TICK_MS) {
+    problems.push(`SHED_EVENT_LOOP_DELAY_MS must be 0 (off) or at least ${2 * SHED_TICK_MS}, got ${cfg.shedEventLoopDelayMs}`);
+  }
   if (problems.length) throw new BackendConfigError(problems);
   return cfg;
 }

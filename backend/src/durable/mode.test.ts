@@ -38,11 +38,12 @@ async function stop(r: { server: Server; parts: DurableModeParts; stopMetrics: (
   r.server.closeAllConnections();
   await new Promise<void>((res) => r.server.close(() => res()));
   await r.parts.ingestor.close();
+  r.parts.shedder?.stop();
   r.stopMetrics();
 }
 
 async function start(extraEnv: Record<string, string> = {}) {
-  const env = { API_KEY, INFLUX_URL: fake.url, INGEST_MODE: 'durable', DATA_DIR: dir, INFLUX_BUCKET: 'telemetry', SHIP_BACKOFF_MIN_MS: '20', SHIP_BACKOFF_MAX_MS: '100', ...extraEnv };
+  const env = { API_KEY, INFLUX_URL: fake.url, INGEST_MODE: 'durable', DATA_DIR: dir, INFLUX_BUCKET: 'telemetry', SHIP_BACKOFF_MIN_MS: '20', SHIP_BACKOFF_MAX_MS: '100', SHED_EVENT_LOOP_DELAY_MS: '0', ...extraEnv };
   const config = loadBackendConfig(env);
   const log = memoryLog();
   const parts = await createDurableMode({ config, env, influx: { url: fake.url, version: null, writeApi: 'v2' }, log });
@@ -294,5 +295,9 @@ describe('durable configuration', () => {
     expect(problems).toContain('WAL_MAX_SAMPLES must be an integer, got "lots"');
     expect(problems).toContain('WAL_SYNC must be one of datasync, dsync, fsync, got "maybe"');
     expect(problems).toContain('SHIP_BACKOFF_MAX_MS (100) must be >= SHIP_BACKOFF_MIN_MS (500)');
+    // Shedding: default 500 ms, 0 turns it off, a bound under two ticks is refused.
+    expect(d.shedEventLoopDelayMs).toBe(500);
+    expect(loadDurableConfig({ SHED_EVENT_LOOP_DELAY_MS: '0' }, shared).shedEventLoopDelayMs).toBe(0);
+    expect(() => loadDurableConfig({ SHED_EVENT_LOOP_DELAY_MS: '20' }, shared)).toThrow(/SHED_EVENT_LOOP_DELAY_MS must be 0 \(off\) or at least 50, got 20/);
   });
 });
