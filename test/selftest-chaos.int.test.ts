@@ -81,16 +81,23 @@ describe('chaos self-test: the legacy backend\'s losses under faults, minimal an
   }, 150_000);
 
   it('a long outage under load splits acknowledged losses between retries exhausted and retry-buffer overflow', async () => {
+    // Two phases, so each cause shows up by construction rather than by how
+    // retries of successive batches happen to overlap: first one sample per
+    // 200 ms flush (the retry buffer never fills: those lines exhaust their
+    // 2 retries), then a 100 Hz burst (20 lines per flush: more than the
+    // buffer's 30 lines are in retry at once, the oldest are thrown away).
     const target = await suiteChaosTarget(inject('stack'), SCALED, 'split');
     try {
-      const slots = Array.from({ length: 30 }, (_, i) => i);
       const plan = buildChaosPlan({
         runId: 'split000', payloadSeed: 3, trajectoryPoints: 0, policy: 'jetson', stalledSseClients: 0,
-        vehicles: [{ rateHz: 20, startDelayMs: 0, slots }, { rateHz: 20, startDelayMs: 25, slots }],
-        faults: [{ kind: 'outage', target: 'influx', at: 100, duration: 2_000, params: {} }],
+        vehicles: [
+          { rateHz: 5, startDelayMs: 0, slots: Array.from({ length: 5 }, (_, i) => i) },
+          { rateHz: 100, startDelayMs: 1_000, slots: Array.from({ length: 50 }, (_, i) => i) },
+        ],
+        faults: [{ kind: 'outage', target: 'influx', at: 50, duration: 2_500, params: {} }],
       });
       const a = await executeChaosPlan(plan, target.env, run(200, { drainBoundMs: 2_000 }));
-      console.log(`[self-test] 2 x 20 Hz for 1.5 s, InfluxDB outage 2 s (scaled budget):\n${lossTable([{ label: 'jetson', report: a.stages }])}`);
+      console.log(`[self-test] 5 Hz for 1 s, then 100 Hz for 0.5 s, InfluxDB outage 2.5 s (scaled budget):\n${lossTable([{ label: 'jetson', report: a.stages }])}`);
       expect(a.stages.counts.lost_in_backend).toBeGreaterThan(0);
       expect(a.stages.backendCauses.retries_exhausted).toBeGreaterThan(0);
       expect(a.stages.backendCauses.buffer_overflow).toBeGreaterThan(0);
