@@ -20,7 +20,7 @@ import { describeStages, lossTable, sumReports } from '../models/stages';
 import { CHAOS_CATALOGUE } from '../properties/chaosCatalogue';
 import { runChaosProperty, type ChaosOutcome } from '../properties/engine/chaosProperty';
 import { capsOf, configuredChaosTarget } from '../properties/engine/chaosSelfTest';
-import { labelOf } from '../properties/engine/selfTest';
+import { stackLabel } from '../properties/engine/selfTest';
 import { loadStackConfig } from '../runners/stack/config';
 import { PROJECT_ROOT } from '../runners/stack/executables';
 import { withStack } from '../runners/stack/stack';
@@ -98,7 +98,7 @@ async function main(): Promise<void> {
 
   await withStack(loadStackConfig(), async (stack) => {
     const shared = stack.info;
-    const backend = shared.kind === 'external' ? 'an external backend' : shared.backend.spec ? labelOf(shared.backend.spec) : 'the backend';
+    const backend = stackLabel(shared);
     const results: Array<{ title: string; outcome?: ChaosOutcome; skipped?: string }> = [];
     for (let i = 0; i < CHAOS_CATALOGUE.length; i++) {
       const def = CHAOS_CATALOGUE[i]!;

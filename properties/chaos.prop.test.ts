@@ -15,7 +15,7 @@ import { describeStages, lossTable } from '../models/stages';
 import { CHAOS_CATALOGUE } from './chaosCatalogue';
 import { chaosSettings, runChaosProperty } from './engine/chaosProperty';
 import { capsOf, configuredChaosTarget } from './engine/chaosSelfTest';
-import { labelOf } from './engine/selfTest';
+import { stackLabel } from './engine/selfTest';
 
 const profile = chaosProfile();
 const contract = process.env.TP_CONTRACT ? contractFrom(JSON.parse(process.env.TP_CONTRACT)) : DEFAULT_CONTRACT;
@@ -44,7 +44,7 @@ describe(`chaos properties (${profile.name} profile)`, () => {
             judge: def.judge({ ...DEFAULT_BOUNDS, lagBoundMs: contract.lagBoundMs }),
             env: () => target.env,
             run: { contract, publisher: profile.publisher, recoveryBoundMs: DEFAULT_BOUNDS.recoveryBoundMs, drainBoundMs: profile.drainMs, pollIntervalMs: 100, ...(def.sseClients !== undefined ? { sseClients: def.sseClients } : {}) },
-            backendLabel: shared.kind === 'external' ? 'an external backend' : shared.backend.spec ? labelOf(shared.backend.spec) : 'the backend',
+            backendLabel: stackLabel(shared),
           },
           chaosSettings({ numRuns: profile.numRuns, repeats: profile.repeats, timeBudgetMs: profile.timeBudgetMs }),
         );

@@ -14,7 +14,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { DEFAULT_CONTRACT, contractFrom } from '../models/contract';
 import { PROPERTY_CATALOGUE } from './catalogue';
 import { runPlanProperty } from './engine/runProperty';
-import { labelOf } from './engine/selfTest';
+import { stackLabel } from './engine/selfTest';
 import { propertySettings } from './engine/settings';
 
 const settings = propertySettings();
@@ -34,7 +34,7 @@ describe('contract properties', () => {
           judge: def.judge,
           contract,
           target: () => stack,
-          backendLabel: stack.kind === 'external' ? 'an external backend' : stack.backend.spec ? labelOf(stack.backend.spec) : 'the backend',
+          backendLabel: stackLabel(stack),
           // An explicit TP_DRAIN_MS wins over the property's own drain.
           ...(def.drainMs !== undefined && settings.drainBoundMs === undefined ? { execute: { drainBoundMs: def.drainMs } } : {}),
         },

@@ -96,6 +96,12 @@ export function labelOf(b: BackendSpec): string {
   return `the reference backend (${[b.mode, ...extra].join(', ')})`;
 }
 
+/** How reports name the backend a shared stack runs. */
+export function stackLabel(stack: StackInfo): string {
+  if (stack.kind === 'external') return 'an external backend';
+  return stack.backend.spec ? labelOf(stack.backend.spec) : 'the backend';
+}
+
 /** The payload object of a minimal plan's request, for assertions. */
 export function payloadOf(plan: Plan, i: number): Record<string, unknown> | undefined {
   const b = plan.requests[i]?.body;
